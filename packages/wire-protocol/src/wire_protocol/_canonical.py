@@ -179,14 +179,13 @@ def format_float(value: float) -> str:
         return f"{sign}0.0"
     mantissa, _, exponent_text = repr(magnitude).partition("e")
     whole, _, fraction = mantissa.partition(".")
-    exponent = int(exponent_text) if exponent_text else 0
-    digits = (whole + fraction).lstrip("0")
-    # value = 0.d1d2...dn * 10**point, where point is the decimal exponent of the first digit + 1
-    leading_zeros = len(whole + fraction) - len((whole + fraction).lstrip("0"))
-    point = len(whole) + exponent - leading_zeros
-    digits = digits.rstrip("0") or "0"
+    all_digits = whole + fraction
+    significant = all_digits.lstrip("0")
+    # value == 0.<significant> * 10**point
+    point = len(whole) + int(exponent_text or 0) - (len(all_digits) - len(significant))
+    digits = significant.rstrip("0")
     length = len(digits)
-    if 0 <= point - length and point <= 16:
+    if point >= length and point <= 16:
         return f"{sign}{digits}{'0' * (point - length)}.0"
     if 0 < point <= 16:
         return f"{sign}{digits[:point]}.{digits[point:]}"

@@ -147,11 +147,11 @@ def format_timestamp(moment: datetime) -> str:
     return text + "Z"
 
 
-def parse_timestamp(text: str) -> datetime:
+def parse_timestamp(text: object) -> datetime:
     """Parse an RFC 3339 timestamp (nanosecond fractions are truncated to microseconds)."""
     if not isinstance(text, str) or not _RFC3339_RE.fullmatch(text):
         raise EventError(f"{text!r} is not an RFC 3339 timestamp")
-    head, _, rest = text.partition(".")
+    head, _, rest = text.partition(".")  # only str reaches here
     if rest:
         digits = re.match(r"\d+", rest)
         assert digits is not None  # noqa: S101 - guaranteed by the regex above
@@ -163,7 +163,7 @@ def build_event(
     *,
     from_did: str,
     to: str,
-    type: str,  # noqa: A002 - the protocol's field name
+    type: str,
     kind: int,
     body: JSON,
     timestamp: datetime,
@@ -172,7 +172,7 @@ def build_event(
     extra: Mapping[str, JSON] | None = None,
 ) -> JSONObject:
     """Assemble an unsigned event envelope."""
-    if not isinstance(kind, int) or isinstance(kind, bool) or not 0 <= kind <= _U32_MAX:
+    if isinstance(kind, bool) or not 0 <= kind <= _U32_MAX:
         raise EventError("kind must be an unsigned 32-bit integer")
     event: JSONObject = {}
     if schema_version is not None:
@@ -292,7 +292,9 @@ def verify_event(event: object, trust: TrustLookup) -> VerifiedEvent:
     try:
         actual_id = compute_event_id(event, allow_floats=True)
     except CanonicalizationError as exc:
-        raise VerificationError(f"event cannot be canonicalized: {exc.message}", code="malformed", transient=False)
+        raise VerificationError(
+            f"event cannot be canonicalized: {exc.message}", code="malformed", transient=False
+        ) from exc
     if actual_id != claimed_id:
         raise VerificationError("event_id does not match the content", code="event_id_mismatch", transient=False)
     handle = display_handle_from_did(sender)

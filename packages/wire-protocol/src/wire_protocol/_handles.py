@@ -41,7 +41,7 @@ _HEX8_RE = re.compile(r"[0-9a-fA-F]{8}")
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
 
-def validate_handle(handle: str) -> str:
+def validate_handle(handle: object) -> str:
     """Check a local identity handle (``wire init <handle>``): 1–64 of ``[A-Za-z0-9_-]``."""
     if not isinstance(handle, str) or not _HANDLE_RE.fullmatch(handle) or len(handle) > 64:
         raise HandleError(

@@ -74,7 +74,7 @@ class SigningKey:
     public_key: bytes = field(init=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.seed, bytes) or len(self.seed) != 32:
+        if len(self.seed) != 32:
             raise KeyFormatError("an Ed25519 seed must be exactly 32 bytes")
         private = Ed25519PrivateKey.from_private_bytes(self.seed)
         object.__setattr__(self, "_private", private)
