@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 PKGS   := wire-protocol wire-relay wire-client wire-mcp wire-cli
 PYPROJECTS := pyproject.toml $(foreach p,$(PKGS),packages/$(p)/pyproject.toml)
 
-.PHONY: install test lint typecheck pytest demo bench soak build clean
+.PHONY: install test lint typecheck pytest wheels demo bench soak build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,10 @@ typecheck: install
 pytest: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+wheels: install
+	$(BIN)/python tools/check_wheels.py
+
+test: lint typecheck pytest wheels
 
 demo: install
 	$(BIN)/python -m wire_demo_placeholder
