@@ -43,10 +43,11 @@ def _imports(path: Path) -> set[str]:
 @pytest.mark.parametrize("package", sorted(PACKAGES))
 def test_imports_follow_the_dependency_arrows(package: str) -> None:
     src = ROOT / "packages" / PACKAGES[package] / "src" / package
-    offenders = []
-    for path in sorted(src.rglob("*.py")):
-        for name in sorted((_imports(path) & WATCHED) - ALLOWED[package] - {package}):
-            offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted(src.rglob("*.py"))
+        for name in sorted((_imports(path) & WATCHED) - ALLOWED[package] - {package})
+    ]
     assert not offenders, "\n".join(offenders)
 
 
