@@ -100,7 +100,7 @@ def test_tuples_encode_as_arrays() -> None:
 @pytest.mark.parametrize(
     ("value", "text"),
     [
-        (1e16, "1e16"),
+        (1e16, "1e+16"),
         (1e15, "1000000000000000.0"),
         (1e-5, "0.00001"),
         (1e-6, "1e-6"),
@@ -108,7 +108,7 @@ def test_tuples_encode_as_arrays() -> None:
         (-0.0, "-0.0"),
         (100.0, "100.0"),
         (2.5e-5, "0.000025"),
-        (1.7976931348623157e308, "1.7976931348623157e308"),
+        (1.7976931348623157e308, "1.7976931348623157e+308"),
         (5e-324, "5e-324"),
     ],
 )
@@ -138,5 +138,5 @@ def test_loads_keeps_last_duplicate_key() -> None:
 
 
 def test_verification_mode_renders_big_integers_as_floats() -> None:
-    assert wp.canonical_bytes({"n": 2**64}, strict=False, allow_floats=True) == b'{"n":1.8446744073709552e19}'
+    assert wp.canonical_bytes({"n": 2**64}, strict=False, allow_floats=True) == b'{"n":1.8446744073709552e+19}'
     assert json.loads(wp.compact_json({"n": 1.5})) == {"n": 1.5}
