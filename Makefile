@@ -38,7 +38,7 @@ wheels: install
 test: lint typecheck pytest wheels
 
 demo: install
-	$(BIN)/python -m wire_demo_placeholder
+	$(BIN)/python tools/demo.py
 
 bench: install
 	$(BIN)/python bench/run_all.py
