@@ -1,0 +1,180 @@
+# SPDX-License-Identifier: MIT
+"""wire-client latency and burst bench.
+
+Two agents, each with its daemon running (separate processes), a relay on loopback (SQLite store):
+
+1. latency: time from ``send()`` returning to the event sitting, verified, in the peer's inbox
+   file — p50 / p99 over N messages (budget: p50 < 10 ms, p99 < 50 ms over 1,000);
+2. burst: 10,000 messages to one peer arrive complete, once each, in order.
+
+Run: ``.venv/bin/python bench/client_latency.py [--messages 1000] [--burst 10000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from wire_client import Identity, WireAgent, WireHome, daemon_status
+
+
+def start_relay(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wire_relay", "--bind", "127.0.0.1:0", "--store",
+         f"sqlite:///{directory / 'relay.sqlite3'}", "--no-rate-limit", "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    match = re.search(r"listening on (\S+)", line)
+    if match is None:
+        raise SystemExit(f"relay did not start: {line!r}")
+    return proc, match.group(1)
+
+
+def start_daemon(home: WireHome) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wire_client", "daemon", "--home", str(home.root), "--no-toasts"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while (status := daemon_status(home)) is None or status.pid != proc.pid:
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise SystemExit("daemon did not start")
+        time.sleep(0.01)
+    return proc
+
+
+class InboxWatcher:
+    """Reads new lines of an inbox file as they are appended."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = path.stat().st_size if path.exists() else 0
+        self.buffer = b""
+
+    def new_ids(self) -> list[str]:
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return []
+        self.offset += len(data)
+        self.buffer += data
+        *complete, self.buffer = self.buffer.split(b"\n")
+        return [json.loads(line)["event_id"] for line in complete if line.strip()]
+
+
+async def wait_ids(watcher: InboxWatcher, wanted: int, within: float) -> list[str]:
+    seen: list[str] = []
+    deadline = time.perf_counter() + within
+    while len(seen) < wanted:
+        seen.extend(watcher.new_ids())
+        if len(seen) >= wanted:
+            break
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"timed out: {len(seen)}/{wanted} events arrived")
+        await asyncio.sleep(0.0002)
+    return seen
+
+
+async def bench(messages: int, burst: int, root: Path) -> dict[str, object]:
+    relay, url = start_relay(root)
+    agents: list[WireAgent] = []
+    daemons: list[subprocess.Popen[bytes]] = []
+    try:
+        for name in ("alice", "bob"):
+            home = WireHome.at(root / name)
+            identity, _ = Identity.create(home, name)
+            agent = WireAgent(home, identity)
+            await agent.bind_relay(url)
+            agents.append(agent)
+        alice, bob = agents
+        alice.add_peer(bob.card, bob.endpoints())
+        bob.add_peer(alice.card, alice.endpoints())
+        daemons = [start_daemon(alice.home), start_daemon(bob.home)]
+        watcher = InboxWatcher(alice.home.inbox_path("bob"))
+
+        for i in range(50):  # warm-up: connections, caches
+            await bob.send("alice", f"warm-up {i}")
+        await wait_ids(watcher, 50, 30)
+
+        latencies: list[float] = []
+        for i in range(messages):
+            result = await bob.send("alice", f"latency {i}")
+            sent = time.perf_counter()
+            assert result.status == "delivered", result
+            [arrived] = await wait_ids(watcher, 1, 10)
+            latencies.append((time.perf_counter() - sent) * 1000)
+            assert arrived == result.event_id
+        latencies.sort()
+
+        started = time.perf_counter()
+        sent_ids = []
+        for i in range(burst):
+            result = await bob.send("alice", f"burst {i}")
+            sent_ids.append(result.event_id)
+        send_done = time.perf_counter()
+        arrived_ids = await wait_ids(watcher, burst, 120)
+        burst_done = time.perf_counter()
+        lines = [json.loads(line) for line in alice.home.inbox_path("bob").read_text().splitlines()]
+        all_ids = [line["event_id"] for line in lines]
+        return {
+            "messages": messages,
+            "latency_ms": {
+                "p50": round(statistics.median(latencies), 3),
+                "p90": round(latencies[int(len(latencies) * 0.90) - 1], 3),
+                "p99": round(latencies[int(len(latencies) * 0.99) - 1], 3),
+                "max": round(latencies[-1], 3),
+            },
+            "burst": {
+                "messages": burst,
+                "send_seconds": round(send_done - started, 2),
+                "complete_seconds": round(burst_done - started, 2),
+                "complete": set(arrived_ids) == set(sent_ids),
+                "in_order": arrived_ids == sent_ids,
+                "once_each": len(all_ids) == len(set(all_ids)),
+            },
+        }
+    finally:
+        for agent in agents:
+            await agent.close()
+        for proc in daemons:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=15)
+        relay.send_signal(signal.SIGTERM)
+        relay.wait(timeout=15)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--burst", type=int, default=10_000)
+    args = parser.parse_args()
+    os.environ["WIRE_NO_TOASTS"] = "1"
+    with tempfile.TemporaryDirectory(prefix="wire-bench-") as tmp:
+        figures = asyncio.run(bench(args.messages, args.burst, Path(tmp)))
+    print(json.dumps(figures, indent=2))
+    latency = figures["latency_ms"]
+    burst = figures["burst"]
+    assert isinstance(latency, dict)
+    assert isinstance(burst, dict)
+    within_budget = latency["p50"] < 10 and latency["p99"] < 50
+    ok = within_budget and burst["complete"] and burst["in_order"] and burst["once_each"]
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,298 @@
+# SPDX-License-Identifier: MIT
+"""The high-level async API for embedders: one object per identity.
+
+async with await wire_client.open_home("/path/to/home") as agent:
+    result = await agent.send("bob", "hi")
+    async for event in agent.events():
+        ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING, Literal, Self
+
+from wire_client._daemon import Daemon, Receiver, daemon_status
+from wire_client._endpoints import Endpoint, RelayStateStore, Scope
+from wire_client._errors import DaemonAlreadyRunningError, PeerNotFoundError, WireClientError
+from wire_client._home import WireHome
+from wire_client._identity import Identity, InitResult
+from wire_client._mailbox import EventLog, InboxEvent
+from wire_client._pull import PairingHandler, Puller, PullReport
+from wire_client._relay import RelayClient, RelayPool
+from wire_client._send import Sender, SendResult
+from wire_client._trust import PinResult, TrustStore
+from wire_protocol import JSON, AgentCard, JSONObject, Tier, display_handle_from_did
+
+# TODO(wire-protocol): import from the package root once `character_for` is re-exported there.
+from wire_protocol._character import Character, character_for
+
+if TYPE_CHECKING:
+    from wire_client._pairing import Pairing
+
+__all__ = ["PeerInfo", "WireAgent", "open_home"]
+
+
+@dataclass(frozen=True, slots=True)
+class PeerInfo:
+    """A pinned peer as front-ends show it (tokens never included)."""
+
+    handle: str
+    did: str
+    tier: Tier
+    endpoints: tuple[Endpoint, ...]
+    character: Character
+
+    @property
+    def reachable(self) -> bool:
+        return any(ep.is_ready for ep in self.endpoints)
+
+    def to_json(self) -> JSONObject:
+        return {
+            "handle": self.handle,
+            "did": self.did,
+            "tier": self.tier.name,
+            "reachable": self.reachable,
+            "endpoints": [ep.redacted() for ep in self.endpoints],
+            "character": {"nickname": self.character.nickname, "emoji": self.character.emoji},
+        }
+
+
+async def open_home(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    handle: str | None = None,
+    pairing_handler: PairingHandler | None = None,
+) -> WireAgent:
+    """Open the identity at ``path`` (a ``WIRE_HOME`` root; default: ``WIRE_HOME`` or the platform dirs).
+
+    With ``handle`` the identity is created when missing (same handle: no-op; other: error).
+    """
+    home = WireHome.at(path) if path is not None else WireHome.from_env()
+    if handle is not None:
+        identity, _ = Identity.create(home, handle)
+    else:
+        identity = Identity.load(home)
+    return WireAgent(home, identity, pairing_handler=pairing_handler)
+
+
+class WireAgent:
+    """Identity + trust + relays + mailboxes of one home, with the verbs an agent needs."""
+
+    def __init__(self, home: WireHome, identity: Identity, *, pairing_handler: PairingHandler | None = None) -> None:
+        self.home = home
+        self.identity = identity
+        self.pool = RelayPool()
+        self.trust = TrustStore(home)
+        self.relay_state = RelayStateStore(home)
+        self.sender = Sender(home, identity, self.pool)
+        self.puller = Puller(home, identity, self.pool, pairing_handler=pairing_handler)
+        self.inbox = EventLog(home.inbox_dir)
+        self._receiver_task: asyncio.Task[None] | None = None
+        self._pairing: Pairing | None = None
+
+    @property
+    def pairing(self) -> Pairing:
+        """Pairing and federation verbs (dial, accept, invites, SAS, local mesh); see PAIRING.md."""
+        if self._pairing is None:
+            from wire_client._pairing import Pairing
+
+            self._pairing = Pairing(self)
+        return self._pairing
+
+    @classmethod
+    def init(cls, home: WireHome, handle: str) -> tuple[WireAgent, InitResult]:
+        identity, result = Identity.create(home, handle)
+        return cls(home, identity), result
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.stop_receiving()
+        await self.pool.close()
+
+    # --- who we are ----------------------------------------------------------------------------
+
+    @property
+    def did(self) -> str:
+        return self.identity.did
+
+    @property
+    def handle(self) -> str:
+        return self.identity.handle
+
+    @property
+    def card(self) -> AgentCard:
+        return self.identity.card
+
+    def endpoints(self) -> list[Endpoint]:
+        return self.relay_state.self_endpoints()
+
+    async def bind_relay(self, relay_url: str, *, scope: Scope = Scope.FEDERATION) -> Endpoint:
+        """Allocate a slot on ``relay_url`` and add it to our endpoints (additive: existing slots stay)."""
+        endpoint = await self.pool.client(relay_url).allocate_slot(scope=scope, handle=self.handle)
+        self.relay_state.add_self_endpoint(endpoint)
+        return endpoint
+
+    async def claim(
+        self, nick: str | None = None, *, public_url: str | None = None, discoverable: bool | None = None
+    ) -> JSONObject:
+        """Claim ``nick`` (default: our handle) in our federation relay's directory."""
+        endpoint = self._primary(Scope.FEDERATION)
+        return await self.pool.client(endpoint.relay_url).claim_handle(
+            nick or self.handle, endpoint, self.card.to_json(), public_url=public_url, discoverable=discoverable
+        )
+
+    def _primary(self, scope: Scope) -> Endpoint:
+        endpoints = self.endpoints()
+        chosen = next((ep for ep in endpoints if ep.scope is scope), endpoints[0] if endpoints else None)
+        if chosen is None:
+            raise WireClientError("this identity has no relay slot yet; bind a relay first")
+        return chosen
+
+    def relay(self, relay_url: str) -> RelayClient:
+        return self.pool.client(relay_url)
+
+    # --- peers ---------------------------------------------------------------------------------
+
+    def pin(self, card: AgentCard | Mapping[str, JSON], tier: Tier = Tier.VERIFIED) -> PinResult:
+        """Pin a peer's card, then release any of its events that were held waiting for the pin."""
+        result = self.trust.pin_card(card, tier)
+        self.puller.release_held(result.handle)
+        return result
+
+    def add_peer(
+        self, card: AgentCard | Mapping[str, JSON], endpoints: list[Endpoint], tier: Tier = Tier.VERIFIED
+    ) -> PinResult:
+        """Manual pairing: pin the card and record where the peer can be reached."""
+        result = self.pin(card, tier)
+        self.relay_state.pin_peer_endpoints(result.handle, endpoints)
+        return result
+
+    def forget(self, handle: str) -> bool:
+        removed_trust = self.trust.forget(handle)
+        removed_slots = self.relay_state.forget_peer(handle)
+        return removed_trust or removed_slots
+
+    def peers(self) -> list[PeerInfo]:
+        """Pinned peers (self excluded), sorted by handle."""
+        slots = self.relay_state.peers()
+        result = []
+        for handle, record in sorted(self.trust.agents().items()):
+            if record.did == self.did:
+                continue
+            result.append(
+                PeerInfo(
+                    handle=handle,
+                    did=record.did,
+                    tier=record.tier,
+                    endpoints=tuple(slots.get(handle, [])),
+                    character=character_for(record.did or None),
+                )
+            )
+        return result
+
+    # --- messaging -----------------------------------------------------------------------------
+
+    async def send(
+        self,
+        peer: str,
+        body: JSON,
+        *,
+        type: str = "claim",
+        kind: int | None = None,
+        deadline: datetime | timedelta | str | None = None,
+        check_cap: str | None = None,
+        cap_policy: Literal["refuse", "warn"] = "refuse",
+        queue_only: bool = False,
+    ) -> SendResult:
+        """Sign and deliver now; the result says ``delivered``, ``duplicate`` or ``queued`` (with the reason).
+
+        An unpaired local sister session is paired first (same-uid disk read); an unknown name raises
+        :class:`PeerNotFoundError` carrying did-you-mean ``candidates``.
+        """
+
+        async def attempt(target: str) -> SendResult:
+            return await self.sender.send(
+                target,
+                body,
+                type=type,
+                kind=kind,
+                time_sensitive_until=deadline,
+                check_cap=check_cap,
+                cap_policy=cap_policy,
+                queue_only=queue_only,
+            )
+
+        try:
+            return await attempt(peer)
+        except PeerNotFoundError as exc:
+            sister = await self.pairing.auto_pair_local(peer)
+            if sister is None:
+                raise PeerNotFoundError(exc.message, candidates=tuple(self.pairing.suggest(peer))) from None
+        return await attempt(sister)
+
+    async def push(self, peer: str | None = None) -> list[SendResult]:
+        """Deliver what is queued in the outbox."""
+        return await self.sender.push(peer)
+
+    async def pull(self) -> list[PullReport]:
+        """Fetch, verify and inbox everything new on all our endpoints."""
+        return await self.puller.pull()
+
+    def read_inbox(self, peer: str) -> list[InboxEvent]:
+        return [InboxEvent(peer=peer, event=e) for e in self.inbox.read(display_handle_from_did(peer))]
+
+    async def events(self, *, from_start: bool = False, receive: bool | None = None) -> AsyncIterator[InboxEvent]:
+        """Yield inbox events as they arrive (written by this process, the daemon, or anyone else).
+
+        ``receive=None`` starts an in-process receiver when no daemon serves this home; it holds the
+        daemon lock (a daemon started meanwhile refuses instead of racing us) and runs until
+        :meth:`close`. ``receive=False`` only watches the inbox files.
+        """
+        if receive is None:
+            status = daemon_status(self.home)
+            receive = status is None or not status.running
+        if receive:
+            await self.start_receiving()
+        async for peer, event in self.inbox.tail(from_start=from_start):
+            yield InboxEvent(peer=peer, event=event)
+
+    async def start_receiving(self) -> bool:
+        """Run the receiver (streams + outbox push) in this process until :meth:`close`; False if a daemon runs."""
+        if self._receiver_task is not None and not self._receiver_task.done():
+            return True
+        daemon = Daemon(self.home, notifications=False)
+        try:
+            daemon.acquire()
+        except DaemonAlreadyRunningError:
+            return False
+        receiver = Receiver(self.puller, self.sender, ticker=self.pairing.pair_tick)
+
+        async def run() -> None:
+            try:
+                await receiver.run()
+            finally:
+                daemon.release()
+
+        self._receiver_task = asyncio.create_task(run(), name="wire-embedded-receiver")
+        return True
+
+    async def stop_receiving(self) -> None:
+        task, self._receiver_task = self._receiver_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,257 @@
+# SPDX-License-Identifier: MIT
+"""Receiving pairing events: the default :class:`PairingHandler` of every puller and daemon.
+
+Called before normal verification for kinds 1100/1101/1201 (protocol §7 step 3):
+
+* ``pair_drop`` — from a DID we already pinned: a re-intro / slot rotation. Verified against the
+  PINNED keys (not the card it carries), its coordinates refresh the peer's endpoints (never
+  rolled back by an older replay) and we re-send our ack. With a ``pair_nonce`` we minted, unexpired
+  and with uses left: the invite path (pin at once, no ack). An expired nonce: refused and
+  reported. Anything else (no nonce, unknown or used-up nonce): a pending inbound request — never
+  pinned, never acked until the operator accepts; a rejected DID / event id is dropped for good.
+  The drop then continues to verification, where an unknown sender is parked (the cursor moves).
+* ``pair_drop_ack`` — verified against trust BEFORE anything changes (fixes notes §7.4); then it
+  updates the sender's endpoints. An ack from a SAS peer completes that session.
+* ``wire_close`` — verified first; ``{new_relay_url, new_slot_id}`` replaces the peer's slot on that
+  relay (a token we do not know yet leaves that endpoint pending until the refresh drop arrives).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from wire_client._endpoints import Endpoint, Scope
+from wire_client._errors import HomeError, WireClientError
+from wire_client._fs import read_json
+from wire_client._inbound import InboundStore, later, now_stamp
+from wire_client._invites import InviteStore
+from wire_client._mailbox import EventLog
+from wire_client._notify import toast
+from wire_client._pairing_hook import PairingContext, PairingDecision
+from wire_client._pairmsg import (
+    KIND_ACK,
+    advertised_endpoints,
+    coords_body,
+    parse_coords,
+    same_machine,
+    sign_pairing_event,
+)
+from wire_client._relay import RelayPool
+from wire_client._sas import complete_from_ack
+from wire_client._send import Sender, SendResult
+from wire_protocol import (
+    AgentCard,
+    CardError,
+    CardTrust,
+    JSONObject,
+    Tier,
+    VerificationError,
+    display_handle_from_did,
+    verify_card,
+    verify_event,
+)
+
+__all__ = ["WirePairingHandler", "purge_held", "send_ack"]
+
+log = logging.getLogger(__name__)
+
+
+async def send_ack(context: PairingContext, handle: str, peer_did: str, pool: RelayPool) -> SendResult:
+    """Sign and deliver (or queue) our ``pair_drop_ack`` to a pinned peer."""
+    own = context.relay_state.self_endpoints()
+    peer_endpoints = context.relay_state.peer_endpoints(handle)
+    body = coords_body(advertised_endpoints(own, include_local=same_machine(peer_endpoints, own)))
+    ack = sign_pairing_event(context.identity, peer_did, "pair_drop_ack", KIND_ACK, body)
+    return await Sender(context.home, context.identity, pool).send_signed(handle, ack)
+
+
+class WirePairingHandler:
+    """Handle-path, invite, SAS-ack and rotation side effects of incoming pairing events."""
+
+    async def handle_pairing_event(self, event: JSONObject, context: PairingContext) -> PairingDecision:
+        type_ = event.get("type")
+        try:
+            if type_ == "pair_drop" and event.get("kind") == 1100:
+                return await self._on_drop(event, context)
+            if type_ == "pair_drop_ack" and event.get("kind") == KIND_ACK:
+                return await self._on_ack(event, context)
+            if type_ == "wire_close" and event.get("kind") == 1201:
+                return self._on_close(event, context)
+        except (WireClientError, OSError) as exc:  # never let one bad event stop receiving
+            log.warning("pairing event %s not applied: %s", event.get("event_id"), exc)
+            InboundStore(context.home).report(str(event.get("from")), "pairing_event_failed", str(exc))
+        return PairingDecision.CONTINUE
+
+    # --- pair_drop -----------------------------------------------------------------------------
+
+    async def _on_drop(self, event: JSONObject, context: PairingContext) -> PairingDecision:
+        body = event.get("body")
+        inbound = InboundStore(context.home)
+        if not isinstance(body, dict):
+            return PairingDecision.CONTINUE
+        try:
+            card = verify_card(body.get("card"))
+            if event.get("from") != card.did:
+                raise VerificationError(
+                    "event `from` is not the DID of body.card", code="from_mismatch", transient=False
+                )
+            verify_event(event, CardTrust([card]))
+        except (CardError, VerificationError) as exc:
+            inbound.report(str(event.get("from")), "pair_drop_invalid", exc.message)
+            return PairingDecision.CONTINUE
+        if card.did == context.identity.did:
+            return PairingDecision.CONSUMED
+        handle = display_handle_from_did(card.did)
+        endpoints = parse_coords(body)
+        if endpoints is None:
+            inbound.report(handle, "pair_drop_no_slot", "pair_drop without relay_url/slot_id/slot_token")
+            return PairingDecision.CONTINUE
+        stamp = event.get("timestamp")
+        stamp = stamp if isinstance(stamp, str) else None
+        pinned = context.trust.get(handle)
+        if pinned is not None and pinned.did == card.did:
+            return await self._refresh(event, card, endpoints, stamp, context)
+        nonce = body.get("pair_nonce")
+        if nonce is not None:
+            outcome = InviteStore(context.home).consume(nonce, card.did)
+            if outcome == "ok":
+                self._pin(context, card, endpoints, stamp)
+                _notify(f"wire — invite accepted by {handle}", f"{handle} paired with you through your invite")
+                return PairingDecision.CONTINUE
+            if outcome == "expired":
+                inbound.report(handle, "invite_expired", f"pair_drop {event.get('event_id')} used an expired invite")
+                return PairingDecision.CONSUMED
+        policy = read_json(context.home.policy, {})
+        if isinstance(policy, dict) and policy.get("accept_unknown_pair_drops") is False:
+            return PairingDecision.CONTINUE
+        event_id = event.get("event_id")
+        if inbound.is_rejected(card.did, event_id if isinstance(event_id, str) else None):
+            return PairingDecision.CONSUMED
+        self._record_pending(event, card, endpoints, context)
+        return PairingDecision.CONTINUE
+
+    def _record_pending(
+        self, event: JSONObject, card: AgentCard, endpoints: list[Endpoint], ctx: PairingContext
+    ) -> None:
+        body = event.get("body")
+        assert isinstance(body, dict)  # noqa: S101 - checked by the caller
+        handle = display_handle_from_did(card.did)
+        record: JSONObject = {
+            "peer_handle": handle,
+            "peer_did": card.did,
+            "peer_card": card.to_json(),
+            "peer_relay_url": body["relay_url"],
+            "peer_slot_id": body["slot_id"],
+            "peer_slot_token": body["slot_token"],
+            "peer_endpoints": [ep.to_json() for ep in endpoints],
+            "event_id": event.get("event_id"),
+            "event_timestamp": event.get("timestamp"),
+            "received_at": now_stamp(),
+        }
+        try:
+            fresh = InboundStore(ctx.home).write(record)
+        except HomeError as exc:
+            log.info("pair_drop from %r not recorded: %s", handle, exc)
+            return
+        if fresh:
+            _notify(f"wire — pair request from {handle}", f"accept with `wire accept {handle}`")
+
+    async def _refresh(
+        self,
+        event: JSONObject,
+        card: AgentCard,
+        endpoints: list[Endpoint],
+        stamp: str | None,
+        context: PairingContext,
+    ) -> PairingDecision:
+        """A drop from a peer we already pinned: new coordinates (rotation) or a re-dial; re-ack."""
+        handle = display_handle_from_did(card.did)
+        try:
+            verify_event(event, context.trust)  # the PINNED keys, not the card it brought along
+        except VerificationError as exc:
+            InboundStore(context.home).report(handle, "refresh_unverified", exc.message)
+            return PairingDecision.CONTINUE
+        if not InboundStore(context.home).claim_fresh(handle, stamp):
+            return PairingDecision.CONTINUE
+        context.trust.pin_card(card, Tier.VERIFIED)  # same DID + key: picks up profile changes
+        context.relay_state.pin_peer_endpoints(handle, endpoints)
+        if context.pool is not None:
+            await send_ack(context, handle, card.did, context.pool)
+        return PairingDecision.CONTINUE
+
+    def _pin(self, context: PairingContext, card: AgentCard, endpoints: list[Endpoint], stamp: str | None) -> None:
+        handle = display_handle_from_did(card.did)
+        context.trust.pin_card(card, Tier.VERIFIED)
+        context.relay_state.pin_peer_endpoints(handle, endpoints)
+        InboundStore(context.home).claim_fresh(handle, stamp)
+        InboundStore(context.home).delete(handle)
+
+    # --- pair_drop_ack -------------------------------------------------------------------------
+
+    async def _on_ack(self, event: JSONObject, context: PairingContext) -> PairingDecision:
+        if await complete_from_ack(context.home, event):
+            return PairingDecision.CONTINUE
+        try:
+            verified = verify_event(event, context.trust)  # before anything changes (notes §7.4)
+        except VerificationError as exc:
+            if not exc.transient:
+                InboundStore(context.home).report(str(event.get("from")), "ack_unverified", exc.message)
+            return PairingDecision.CONTINUE
+        handle = verified.sender_handle
+        if handle == context.identity.handle:
+            return PairingDecision.CONTINUE
+        endpoints = parse_coords(event.get("body"))
+        stamp = event.get("timestamp")
+        if endpoints is None:
+            InboundStore(context.home).report(handle, "ack_no_slot", "pair_drop_ack without coordinates")
+        elif InboundStore(context.home).claim_fresh(handle, stamp if isinstance(stamp, str) else None):
+            context.relay_state.pin_peer_endpoints(handle, endpoints)
+            _notify(f"wire — pair complete with {handle}", f"you can now send to {handle}")
+        return PairingDecision.CONTINUE
+
+    # --- wire_close ----------------------------------------------------------------------------
+
+    def _on_close(self, event: JSONObject, context: PairingContext) -> PairingDecision:
+        try:
+            verified = verify_event(event, context.trust)
+        except VerificationError:
+            return PairingDecision.CONTINUE
+        handle = verified.sender_handle
+        body = event.get("body")
+        if handle == context.identity.handle or not isinstance(body, dict):
+            return PairingDecision.CONTINUE
+        new_url, new_slot = body.get("new_relay_url"), body.get("new_slot_id")
+        if not isinstance(new_url, str) or not isinstance(new_slot, str) or not new_url or not new_slot:
+            return PairingDecision.CONTINUE
+        stamp = event.get("timestamp")
+        last = read_json(context.home.state_dir / "peer-coords.json", {})
+        previous = last.get(handle) if isinstance(last, dict) else None
+        if isinstance(previous, str) and later(previous, stamp if isinstance(stamp, str) else None):
+            return PairingDecision.CONTINUE  # an old announcement replayed
+        current = context.relay_state.peer_endpoints(handle)
+        if any(ep.slot_id == new_slot for ep in current):
+            return PairingDecision.CONTINUE  # the refresh drop already brought the new slot
+        url = new_url.rstrip("/")
+        token = body.get("new_slot_token")
+        token = token if isinstance(token, str) else ""
+        replaced = [Endpoint(url, new_slot, token, ep.scope) if ep.relay_url == url else ep for ep in current]
+        if not any(ep.relay_url == url for ep in current):
+            replaced.append(Endpoint(url, new_slot, token, Scope.FEDERATION))
+        context.relay_state.pin_peer_endpoints(handle, replaced)
+        return PairingDecision.CONTINUE
+
+
+def purge_held(home_held: EventLog, handle: str) -> None:
+    """Forget events parked from ``handle`` (a rejected stranger)."""
+    if home_held.path(handle).exists():
+        home_held.replace(handle, [])
+
+
+def _notify(title: str, body: str) -> None:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    task = loop.run_in_executor(None, toast, title, body)
+    task.add_done_callback(lambda f: f.exception())

@@ -1,0 +1,239 @@
+# SPDX-License-Identifier: MIT
+"""Invite URLs (protocol §10.4, notes §4b), with the unknown-nonce auto-pin bug fixed (notes §7.3).
+
+Issuer: :func:`mint` signs ``wire://pair?v=1&inv=…`` carrying our card and one slot (token
+included: the URL is a bearer secret) and records ``pending-invites/<nonce>.json`` = ``{nonce,
+exp, uses_remaining, accepted_by, created_at}``. ``share=True`` registers a short ``/i/<token>``
+URL on the relay. When a ``pair_drop`` with that ``pair_nonce`` arrives, :meth:`InviteStore.consume`
+decides: a nonce we minted, unexpired, with uses left → ``ok`` (the receiver auto-pins the
+acceptor); expired → ``expired`` (refused and reported); anything else (unknown, used up) is NOT
+an invite — the drop becomes an ordinary pending request that needs the operator's accept.
+Used-up and expired files stay as tombstones (7 days) so the distinction survives.
+
+Acceptor: :func:`accept` resolves a short URL (``GET …?format=url``), parses and verifies the
+invite, pins the issuer and posts a ``pair_drop`` carrying ``pair_nonce`` into the issuer's slot.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from wire_client._endpoints import Endpoint, Scope
+from wire_client._errors import PairingFailedError, RelayError
+from wire_client._fs import read_json, update_json
+from wire_client._home import WireHome
+from wire_client._inbound import InboundStore, now_stamp
+from wire_client._pairmsg import advertised_endpoints, drop_body, ensure_endpoint, sign_pairing_event
+from wire_protocol import (
+    INVITE_URL_PREFIX,
+    JSON,
+    InviteError,
+    InviteExpiredError,
+    JSONObject,
+    display_handle_from_did,
+    mint_invite,
+    new_invite_nonce,
+    parse_invite,
+)
+
+if TYPE_CHECKING:
+    from wire_client._agent import WireAgent
+
+__all__ = ["InviteAcceptResult", "InviteResult", "InviteStore", "accept", "mint"]
+
+DEFAULT_TTL = 3600
+TOMBSTONE_SECONDS = 7 * 86400
+_NONCE_RE = re.compile(r"[0-9a-f]{64}")
+Consumed = Literal["ok", "expired", "used_up", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class InviteResult:
+    """A minted invite. ``invite_url`` is a bearer secret: share it only with the intended peer."""
+
+    invite_url: str
+    ttl_secs: int
+    uses: int
+    expires_at: int
+    relay: str
+    short_url: str | None = None
+
+    def to_json(self) -> JSONObject:
+        data: JSONObject = {
+            "invite_url": self.invite_url,
+            "ttl_secs": self.ttl_secs,
+            "uses": self.uses,
+            "expires_at": self.expires_at,
+            "relay": self.relay,
+        }
+        if self.short_url is not None:
+            data["short_url"] = self.short_url
+            data["share"] = f"curl -fsSL {self.short_url} | sh"
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class InviteAcceptResult:
+    paired_with: str
+    peer_handle: str
+    event_id: str
+    status: Literal["drop_sent", "queued"]
+    reason: str | None = None
+
+    def to_json(self) -> JSONObject:
+        data: JSONObject = {
+            "paired_with": self.paired_with,
+            "peer_handle": self.peer_handle,
+            "event_id": self.event_id,
+            "status": self.status,
+        }
+        if self.reason is not None:
+            data["reason"] = self.reason
+        return data
+
+
+class InviteStore:
+    """``pending-invites/<nonce>.json`` of the issuer."""
+
+    def __init__(self, home: WireHome) -> None:
+        self.directory = home.state_dir / "pending-invites"
+
+    def _path(self, nonce: str) -> object:
+        return self.directory / f"{nonce}.json"
+
+    def record(self, nonce: str, exp: int, uses: int) -> None:
+        record: JSONObject = {
+            "nonce": nonce,
+            "exp": exp,
+            "uses_remaining": max(uses, 1),
+            "accepted_by": [],
+            "created_at": now_stamp(),
+        }
+        update_json(self.directory / f"{nonce}.json", lambda _: (record, None), default={}, mode=0o600)
+
+    def get(self, nonce: str) -> JSONObject | None:
+        if not _NONCE_RE.fullmatch(nonce):
+            return None
+        data = read_json(self.directory / f"{nonce}.json", None)
+        return data if isinstance(data, dict) else None
+
+    def consume(self, nonce: object, did: str, now: int | None = None) -> Consumed:
+        """Use one acceptance of ``nonce`` for ``did`` (see the module docstring for the outcomes)."""
+        if not isinstance(nonce, str) or not _NONCE_RE.fullmatch(nonce):
+            return "unknown"
+        path = self.directory / f"{nonce}.json"
+        if not path.exists():
+            return "unknown"
+        moment = int(time.time()) if now is None else now
+
+        def modify(current: JSON) -> tuple[JSON, Consumed]:
+            if not isinstance(current, dict) or current.get("nonce") != nonce:
+                return current, "unknown"
+            exp, uses = current.get("exp"), current.get("uses_remaining")
+            if not isinstance(exp, int) or moment > exp:
+                return current, "expired"
+            if not isinstance(uses, int) or uses <= 0:
+                return current, "used_up"
+            accepted = current.get("accepted_by")
+            return {
+                **current,
+                "uses_remaining": uses - 1,
+                "accepted_by": [*(accepted if isinstance(accepted, list) else []), did],
+            }, "ok"
+
+        return update_json(path, modify, default=None, mode=0o600)
+
+    def gc(self, now: int | None = None) -> int:
+        """Delete tombstones (expired or used up) older than a week past their expiry."""
+        moment = int(time.time()) if now is None else now
+        removed = 0
+        for path in self.directory.glob("*.json") if self.directory.is_dir() else []:
+            data = read_json(path, None)
+            exp = data.get("exp") if isinstance(data, dict) else None
+            if not isinstance(exp, int) or moment > exp + TOMBSTONE_SECONDS:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+async def mint(
+    agent: WireAgent,
+    *,
+    ttl_seconds: int = DEFAULT_TTL,
+    uses: int = 1,
+    share: bool = False,
+    relay_url: str | None = None,
+) -> InviteResult:
+    """Mint a signed invite for one of our slots (on ``relay_url`` if given: allocated there when missing)."""
+    if ttl_seconds <= 0 or uses <= 0:
+        raise PairingFailedError("ttl_seconds and uses must be positive", reason="bad_argument")
+    own = await ensure_endpoint(agent.pool, agent.relay_state, relay_url, agent.handle)
+    wanted = relay_url.rstrip("/") if relay_url else None
+    candidates = [ep for ep in advertised_endpoints(own, include_local=False) if wanted in (None, ep.relay_url)]
+    endpoint = candidates[0]
+    nonce = new_invite_nonce()
+    exp = int(time.time()) + ttl_seconds
+    url = mint_invite(
+        key=agent.identity.key,
+        card=agent.card,
+        relay_url=endpoint.relay_url,
+        slot_id=endpoint.slot_id,
+        slot_token=endpoint.slot_token,
+        nonce=nonce,
+        exp=exp,
+    )
+    InviteStore(agent.home).record(nonce, exp, uses)
+    short_url = None
+    if share:
+        answer = await agent.pool.client(endpoint.relay_url).register_invite(
+            url, ttl_seconds=max(ttl_seconds, 60), uses=uses
+        )
+        path = answer.get("path")
+        if not isinstance(path, str):
+            raise PairingFailedError("the relay did not return a short-URL path", reason="share_failed")
+        short_url = f"{endpoint.relay_url}{path}"
+    return InviteResult(url, ttl_seconds, uses, exp, endpoint.relay_url, short_url)
+
+
+async def _fetch_short_url(agent: WireAgent, url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    try:
+        text = await agent.pool.client(origin).invite_url(parts.path)
+    except RelayError as exc:
+        reason = {404: "invite_not_found", 410: "invite_gone"}.get(exc.status, "invite_fetch_failed")
+        raise PairingFailedError(f"short invite URL {url}: {exc.message}", reason=reason) from exc
+    if not text.startswith(INVITE_URL_PREFIX):
+        raise PairingFailedError(f"{url} did not return a wire invite URL", reason="invite_invalid")
+    return text
+
+
+async def accept(agent: WireAgent, text: str) -> InviteAcceptResult:
+    """Accept an invite (``wire://pair?…`` or a short ``http(s)://…/i/<token>`` URL)."""
+    url = text.strip()
+    if url.startswith(("http://", "https://")):
+        url = await _fetch_short_url(agent, url)
+    try:
+        invite = parse_invite(url, now_unix=int(time.time()))
+    except InviteExpiredError as exc:
+        raise PairingFailedError(f"invite expired: {exc.message}", reason="invite_expired") from exc
+    except InviteError as exc:
+        raise PairingFailedError(f"not a valid invite: {exc.message}", reason="invite_invalid") from exc
+    if invite.did == agent.did:
+        raise PairingFailedError("that is your own invite; send it to the peer instead", reason="own_invite")
+    has_slot = bool(agent.relay_state.self_endpoints())
+    own = await ensure_endpoint(agent.pool, agent.relay_state, None if has_slot else invite.relay_url, agent.handle)
+    handle = display_handle_from_did(invite.did)
+    agent.pin(invite.card)
+    issuer = Endpoint(invite.relay_url.rstrip("/"), invite.slot_id, invite.slot_token, Scope.FEDERATION)
+    agent.relay_state.pin_peer_endpoints(handle, [issuer])
+    InboundStore(agent.home).forgive(invite.did)
+    body = drop_body(agent.identity, advertised_endpoints(own, include_local=False), invite.nonce)
+    event = sign_pairing_event(agent.identity, invite.did, "pair_drop", 1100, body)
+    verdict = await agent.sender.send_signed(handle, event)
+    status: Literal["drop_sent", "queued"] = "drop_sent" if verdict.delivered else "queued"
+    return InviteAcceptResult(invite.did, handle, str(event["event_id"]), status, verdict.reason)

@@ -1,0 +1,303 @@
+# SPDX-License-Identifier: MIT
+"""``agent.pairing``: the one pairing API the CLI and MCP server call (see ``PAIRING.md``).
+
+A thin facade: each verb delegates to the module that owns the flow — federation resolution
+(:mod:`._resolve`), the handle path (here + :mod:`._handle_pair` on the receiving side), invites
+(:mod:`._invites`), SPAKE2 + SAS (:mod:`._sas`), the same-machine mesh (:mod:`._mesh`) and
+did-you-mean (:mod:`._suggest`). Results are frozen dataclasses with ``to_json()``; none carries a
+slot token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from wire_client import _invites, _mesh
+from wire_client._endpoints import Endpoint, Scope
+from wire_client._errors import PairingFailedError, TrustConflictError, WireClientError
+from wire_client._handle_pair import purge_held, send_ack
+from wire_client._inbound import InboundStore, PendingRequest
+from wire_client._mailbox import EventLog
+from wire_client._pair_results import (
+    AcceptResult,
+    DialResult,
+    LocalPairResult,
+    PairAllLocalResult,
+    RejectResult,
+    RotateResult,
+)
+from wire_client._pairing_hook import PairingContext
+from wire_client._pairmsg import advertised_endpoints, drop_body, ensure_endpoint, same_machine, sign_pairing_event
+from wire_client._resolve import Resolution, resolve_address
+from wire_client._sas import SasConfig, SasDriver
+from wire_client._sas_state import SasStatus
+from wire_client._send import SendResult
+from wire_client._suggest import suggest_names
+from wire_protocol import JSON, JSONObject, display_handle_from_did, verify_card
+from wire_protocol._character import character_for
+
+if TYPE_CHECKING:
+    from wire_client._agent import WireAgent
+
+__all__ = ["Pairing"]
+
+
+class Pairing:
+    """Pairing and federation verbs of one :class:`~wire_client.WireAgent`."""
+
+    def __init__(self, agent: WireAgent, *, sas_config: SasConfig | None = None) -> None:
+        self.agent = agent
+        self.inbound = InboundStore(agent.home)
+        self.sas = SasDriver(
+            agent.home,
+            agent.identity,
+            agent.pool,
+            config=sas_config,
+            pull=agent.pull,
+            on_pinned=agent.puller.release_held,
+        )
+
+    # --- federation and the handle path ------------------------------------------------------
+
+    async def resolve(self, address: str, relay_url: str | None = None) -> Resolution:
+        return await resolve_address(self.agent.pool, address, relay_url)
+
+    async def dial(self, name: str, message: JSON | None = None, relay_url: str | None = None) -> DialResult:
+        """ "Go talk to this name": ``nick@domain`` (handle path), a pinned peer, or a local sister."""
+        if "@" in name:
+            return await self._dial_address(name, message, relay_url)
+        steps: list[JSONObject] = []
+        handle = self.find_peer(name)
+        if handle is not None:
+            steps.append({"step": "resolved", "kind": "already_pinned", "handle": handle})
+            status: Literal["already_paired", "paired"] = "already_paired"
+            via = "pinned_peer"
+        else:
+            sister = _mesh.find_sister(self.agent.home, self.agent.did, name)
+            if sister is None:
+                candidates = tuple(self.suggest(name))
+                return DialResult(name, False, "not_found", candidates=candidates, error=_miss_text(name, candidates))
+            steps.append({"step": "resolved", "kind": "local_sister", "session": sister.name})
+            result = await _mesh.pair_local(self.agent, sister.name)
+            steps.append({"step": "paired", "via": "local_sister", "status": result.status})
+            handle, status, via = sister.card.handle, result.status, "local_sister"
+        await self._maybe_send(handle, message, steps)
+        did = self.agent.trust.get(handle)
+        return DialResult(name, True, status, via, handle, did.did if did else None, steps=tuple(steps))
+
+    async def _dial_address(self, address: str, message: JSON | None, relay_url: str | None) -> DialResult:
+        resolved = await self.resolve(address, relay_url)
+        if resolved.card is None or not resolved.slot_id:
+            raise PairingFailedError(
+                f"{address} is known only as an A2A agent (no wire card/slot); it cannot be paired", reason="a2a_only"
+            )
+        if resolved.did == self.agent.did:
+            raise PairingFailedError(f"{address} is you", reason="self")
+        handle = display_handle_from_did(resolved.did)
+        steps: list[JSONObject] = [{"step": "resolved", "kind": "federation", "via": resolved.via}]
+        pending = self.inbound.find(handle)
+        if pending is not None and pending.peer_did == resolved.did:
+            accepted = await self.accept(handle)
+            steps.append({"step": "accepted", "ack": accepted.ack_status})
+            await self._maybe_send(handle, message, steps)
+            return DialResult(address, True, "accepted", "pending_inbound", handle, resolved.did, address,
+                              steps=tuple(steps))  # fmt: skip
+        pinned = self.agent.trust.get(handle)
+        if pinned is not None and pinned.did != resolved.did:
+            raise TrustConflictError(f"{handle!r} is already pinned to {pinned.did}; `forget` it first if it changed")
+        if pinned is not None and any(ep.is_ready for ep in self.agent.relay_state.peer_endpoints(handle)):
+            await self._maybe_send(handle, message, steps)
+            return DialResult(address, True, "already_paired", "federation", handle, resolved.did, address,
+                              steps=tuple(steps))  # fmt: skip
+        has_slot = bool(self.agent.relay_state.self_endpoints())
+        own = await ensure_endpoint(
+            self.agent.pool, self.agent.relay_state, None if has_slot else resolved.relay_url, self.agent.handle
+        )
+        self.agent.pin(resolved.card)
+        mailbox = Endpoint(resolved.relay_url, resolved.slot_id, "", Scope.FEDERATION)
+        self.agent.relay_state.pin_peer_endpoints(handle, [mailbox])
+        self.inbound.forgive(resolved.did)
+        body = drop_body(self.agent.identity, advertised_endpoints(own, include_local=False))
+        event = sign_pairing_event(self.agent.identity, resolved.did, "pair_drop", 1100, body)
+        answer = await self.agent.pool.client(resolved.base_url).intro(resolved.nick, event)
+        steps.append({"step": "drop_sent", "event_id": event["event_id"], "status": answer.get("status")})
+        await self._maybe_send(handle, message, steps)
+        return DialResult(address, True, "drop_sent", "federation", handle, resolved.did, address,
+                          str(event["event_id"]), answer, tuple(steps))  # fmt: skip
+
+    async def _maybe_send(self, handle: str, message: JSON | None, steps: list[JSONObject]) -> None:
+        if message is None:
+            return
+        try:
+            verdict = await self.agent.send(handle, message)
+        except WireClientError as exc:
+            steps.append({"step": "send_failed", "error": exc.message})
+            return
+        steps.append({"step": "sent", "to": handle, "kind": "claim", **verdict.to_json()})
+
+    def pending(self) -> list[PendingRequest]:
+        return self.inbound.list()
+
+    async def accept(self, name: str) -> AcceptResult:
+        """Accept a pending request: pin VERIFIED with its endpoints and send our ``pair_drop_ack``."""
+        request = self.inbound.find(name)
+        if request is None:
+            waiting = [p.peer_handle for p in self.inbound.list()]
+            raise PairingFailedError(
+                f"no pending pair request from {name!r}" + (f"; pending: {', '.join(waiting)}" if waiting else ""),
+                reason="not_found",
+            )
+        card = verify_card(request.record.get("peer_card"))
+        self.agent.pin(card)
+        handle = display_handle_from_did(card.did)
+        self.inbound.claim_fresh(handle, request.event_timestamp or None)
+        self.agent.relay_state.pin_peer_endpoints(handle, request.endpoints)
+        self.inbound.forgive(card.did)
+        verdict = await send_ack(self._context(), handle, card.did, self.agent.pool)
+        self.inbound.delete(handle)
+        return AcceptResult(handle, card.did, request.peer_relay_url, verdict.status, verdict.reason)
+
+    async def reject(self, name: str) -> RejectResult:
+        """Delete a pending request for good (its event id and DID are remembered)."""
+        request = self.inbound.find(name)
+        if request is None:
+            return RejectResult(name, False, False)
+        self.inbound.delete(request.peer_handle)
+        self.inbound.remember_rejection(request.peer_did, request.event_id or None)
+        if self.agent.trust.get(request.peer_handle) is None:
+            purge_held(EventLog(self.agent.home.held_dir), request.peer_handle)
+        return RejectResult(request.peer_handle, True, True)
+
+    # --- invites -------------------------------------------------------------------------------
+
+    async def mint_invite(
+        self, *, ttl_seconds: int = _invites.DEFAULT_TTL, uses: int = 1, share: bool = False,
+        relay_url: str | None = None,
+    ) -> _invites.InviteResult:  # fmt: skip
+        return await _invites.mint(self.agent, ttl_seconds=ttl_seconds, uses=uses, share=share, relay_url=relay_url)
+
+    async def accept_invite(self, url: str) -> _invites.InviteAcceptResult:
+        return await _invites.accept(self.agent, url)
+
+    # --- SPAKE2 + SAS --------------------------------------------------------------------------
+
+    async def pair_host(
+        self, relay_url: str | None = None, *, wait_seconds: float = 0.0, detach: bool = False
+    ) -> SasStatus:
+        return await self.sas.start("host", None, relay_url, wait_seconds=wait_seconds, detach=detach)
+
+    async def pair_join(
+        self, code: str, relay_url: str | None = None, *, wait_seconds: float = 0.0, detach: bool = False
+    ) -> SasStatus:
+        return await self.sas.start("guest", code, relay_url, wait_seconds=wait_seconds, detach=detach)
+
+    async def pair_check(self, session_id: str, wait_seconds: float = 8.0) -> SasStatus:
+        return await self.sas.drive(session_id, ("sas_ready", "paired", "aborted"), wait_seconds)
+
+    async def pair_confirm(self, session_id: str, typed_digits: str, wait_seconds: float = 30.0) -> SasStatus:
+        return await self.sas.confirm(session_id, typed_digits, wait_seconds)
+
+    def pair_list(self) -> list[SasStatus]:
+        return self.sas.sessions()
+
+    async def pair_cancel(self, session_id: str) -> SasStatus:
+        return await self.sas.cancel(session_id)
+
+    async def pair_tick(self) -> list[SasStatus]:
+        return await self.sas.tick_all()
+
+    # --- same machine --------------------------------------------------------------------------
+
+    async def pair_local(self, session_name: str) -> LocalPairResult:
+        return await _mesh.pair_local(self.agent, session_name)
+
+    async def pair_all_local(self) -> PairAllLocalResult:
+        return await _mesh.pair_all_local(self.agent)
+
+    async def auto_pair_local(self, name: str) -> str | None:
+        """If ``name`` is an unpaired local sister, pair with it; returns its handle (else None)."""
+        sister = _mesh.find_sister(self.agent.home, self.agent.did, name)
+        if sister is None:
+            return None
+        await _mesh.pair_local(self.agent, sister.name)
+        return sister.card.handle
+
+    async def send_or_dial(
+        self, name: str, body: JSON, *, deadline: datetime | timedelta | str | None = None, **kwargs: object
+    ) -> SendResult:
+        """Send to a pinned peer (by handle, DID or nickname) or a local sister (paired first)."""
+        target = self.find_peer(name) or name
+        return await self.agent.send(target, body, deadline=deadline, **kwargs)  # type: ignore[arg-type]
+
+    # --- rotation ------------------------------------------------------------------------------
+
+    async def rotate_slot(self, *, announce: bool = True) -> RotateResult:
+        """A new slot on our primary relay; every peer gets a refresh ``pair_drop`` then ``wire_close``."""
+        own = self.agent.relay_state.self_endpoints()
+        old = next((ep for ep in own if ep.scope is Scope.FEDERATION), own[0] if own else None)
+        if old is None:
+            raise PairingFailedError("no slot to rotate; bind a relay first", reason="no_slot")
+        new = await self.agent.pool.client(old.relay_url).allocate_slot(scope=old.scope, handle=self.agent.handle)
+        with contextlib.suppress(WireClientError):
+            await self.agent.puller.pull_endpoint(old)  # collect what is already there
+        self.agent.relay_state.add_self_endpoint(new)
+        announced: list[str] = []
+        failed: list[JSONObject] = []
+        if announce:
+            mine = self.agent.relay_state.self_endpoints()
+            for peer in self.agent.peers():
+                if not peer.reachable:
+                    continue
+                local = same_machine(list(peer.endpoints), mine)
+                body = drop_body(self.agent.identity, advertised_endpoints(mine, include_local=local))
+                close: JSONObject = {
+                    "reason": "slot_rotated",
+                    "new_relay_url": new.relay_url,
+                    "new_slot_id": new.slot_id,
+                }
+                try:
+                    for type_, kind, content in (("pair_drop", 1100, body), ("wire_close", 1201, close)):
+                        event = sign_pairing_event(self.agent.identity, peer.did, type_, kind, content)
+                        await self.agent.sender.send_signed(peer.handle, event)
+                except WireClientError as exc:
+                    failed.append({"peer": peer.handle, "error": exc.message})
+                    continue
+                announced.append(peer.handle)
+        return RotateResult(old.slot_id, new.slot_id, new.relay_url, tuple(announced), tuple(failed))
+
+    # --- names ---------------------------------------------------------------------------------
+
+    def find_peer(self, name: str) -> str | None:
+        """A pinned peer's handle by handle, DID or nickname (case-insensitive); None if absent/ambiguous."""
+        wanted = name.strip().lower()
+        matches = {
+            handle
+            for handle, record in self.agent.trust.agents().items()
+            if record.did != self.agent.did
+            and wanted in (handle.lower(), record.did.lower(), character_for(record.did or None).nickname.lower())
+        }
+        return matches.pop() if len(matches) == 1 else None
+
+    def suggest(self, name: str) -> list[str]:
+        """Did-you-mean candidates for a name that matched nothing."""
+        pool: list[str] = []
+        for handle, record in self.agent.trust.agents().items():
+            if record.did != self.agent.did:
+                pool += [handle, character_for(record.did or None).nickname]
+        for sister in _mesh.sisters(self.agent.home):
+            if sister.card.did != self.agent.did:
+                pool += list(sister.names)
+        return suggest_names(name, pool)
+
+    def _context(self) -> PairingContext:
+        a = self.agent
+        return PairingContext(a.home, a.identity, a.trust, a.relay_state, None, a.pool)
+
+
+def _miss_text(name: str, candidates: tuple[str, ...]) -> str:
+    if candidates:
+        quoted = ", ".join(f"`{c}`" for c in candidates)
+        return f"no peer matched `{name}`.\nDid you mean: {quoted}?\nList all: `wire peers`, `wire session list-local`."
+    return f"no peer matched `{name}`; to reach someone new, dial `<handle>@<relay-domain>`."

@@ -1,0 +1,411 @@
+# SPDX-License-Identifier: MIT
+"""An aiohttp client for every relay route the library uses.
+
+Works against our relay (feature discovery via ``GET /v1/info``: SSE replay, batch posting) and
+falls back cleanly to the reference relay's API when ``/v1/info`` is absent. ``unix:///path``
+relay URLs are spoken over a Unix-domain socket. aiohttp exceptions are translated into the
+:mod:`wire_client` tree (``raise ... from``); slot tokens are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+
+from wire_client._endpoints import Endpoint, Scope
+from wire_client._errors import (
+    RelayError,
+    RelayProtocolError,
+    RelayTimeout,
+    RelayUnreachable,
+    TransportError,
+    WireClientError,
+)
+from wire_protocol import JSON, LIST_LIMIT_MAX, CanonicalizationError, JSONObject, loads
+
+__all__ = ["PostResult", "RelayClient", "RelayInfo", "RelayPool", "StreamMessage"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 30.0
+PROBE_TIMEOUT = 0.5
+STREAM_READ_TIMEOUT = 90.0
+_UNIX_PREFIX = "unix://"
+
+
+@dataclass(frozen=True, slots=True)
+class RelayInfo:
+    """What a relay says about itself. A reference relay (no ``/v1/info``) has no features."""
+
+    features: frozenset[str] = frozenset()
+    version: str | None = None
+    raw: JSONObject = field(default_factory=dict)
+
+    @property
+    def is_reference(self) -> bool:
+        return not self.raw
+
+    def supports(self, feature: str) -> bool:
+        return feature in self.features
+
+
+@dataclass(frozen=True, slots=True)
+class PostResult:
+    """The relay's verdict for one posted event: ``stored`` or ``duplicate`` (or a batch error status)."""
+
+    event_id: str | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMessage:
+    """One SSE message: ``event_id`` is the ``id:`` field (None from a relay without replay)."""
+
+    event_id: str | None
+    data: JSON
+
+
+@contextlib.contextmanager
+def _translate(url: str, what: str) -> Iterator[None]:
+    """Map aiohttp/asyncio failures onto the wire-client exception tree."""
+    try:
+        yield
+    except WireClientError:
+        raise
+    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        raise RelayTimeout(f"timeout: {what} at {url} got no answer in time", url=url) from exc
+    except aiohttp.InvalidURL as exc:
+        raise RelayUnreachable(f"connect error: {url!r} is not a valid relay URL", url=url) from exc
+    except (aiohttp.ClientConnectionError, ConnectionError, OSError) as exc:
+        raise RelayUnreachable(f"connect error: couldn't reach {url} for {what} ({exc})", url=url) from exc
+    except aiohttp.ClientPayloadError as exc:
+        raise RelayProtocolError(f"{what} at {url}: truncated or malformed response ({exc})", url=url) from exc
+    except aiohttp.ClientError as exc:
+        raise TransportError(f"{what} at {url} failed: {exc}", url=url) from exc
+
+
+class RelayClient:
+    """Talks to one relay. Use as ``async with RelayClient(url) as relay: ...`` or close it explicitly."""
+
+    def __init__(self, relay_url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.relay_url = relay_url.rstrip("/")
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._info: RelayInfo | None = None
+        if self.relay_url.startswith(_UNIX_PREFIX):
+            self._socket_path: str | None = self.relay_url[len(_UNIX_PREFIX) :]
+            self._base = "http://localhost"
+        else:
+            self._socket_path = None
+            self._base = self.relay_url
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector: aiohttp.BaseConnector
+            if self._socket_path is not None:
+                connector = aiohttp.UnixConnector(path=self._socket_path)
+            else:
+                connector = aiohttp.TCPConnector(limit=64, enable_cleanup_closed=True)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout), raise_for_status=False
+            )
+        return self._session
+
+    @staticmethod
+    def _auth(endpoint: Endpoint) -> dict[str, str]:
+        return {"Authorization": f"Bearer {endpoint.slot_token}"}
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: JSON | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        request_timeout: float | None = None,
+        ok: Sequence[int] = (200, 201),
+    ) -> tuple[int, JSON, str]:
+        url = self._base + path
+        what = f"{method} {path.split('?', maxsplit=1)[0]}"
+        all_headers = dict(headers or {})
+        data: bytes | None = None
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            all_headers["Content-Type"] = "application/json"
+        kwargs: dict[str, Any] = {"data": data, "headers": all_headers, "params": params}
+        if request_timeout is not None:
+            kwargs["timeout"] = aiohttp.ClientTimeout(total=request_timeout)
+        with _translate(self.relay_url, what):
+            async with self._client().request(method, url, **kwargs) as response:
+                text = await response.text()
+                status = response.status
+        parsed: JSON = None
+        if text.strip():
+            try:
+                parsed = loads(text)
+            except CanonicalizationError:
+                parsed = None
+        if status not in ok:
+            raise RelayError.from_body(status, parsed, text, url=self.relay_url)
+        return status, parsed, text
+
+    async def _json_object(self, method: str, path: str, **kwargs: Any) -> JSONObject:
+        _, parsed, text = await self._request(method, path, **kwargs)
+        if not isinstance(parsed, dict):
+            raise RelayProtocolError(f"{method} {path}: expected a JSON object, got {text[:80]!r}", url=self.relay_url)
+        return parsed
+
+    # --- discovery -----------------------------------------------------------------------------
+
+    async def healthz(self, *, probe_timeout: float = PROBE_TIMEOUT) -> bool:
+        """True when the relay answers ``/healthz`` with 200; never raises."""
+        try:
+            await self._request("GET", "/healthz", request_timeout=probe_timeout)
+        except WireClientError:
+            return False
+        return True
+
+    async def info(self, *, refresh: bool = False) -> RelayInfo:
+        """Features of the relay; a relay without ``/v1/info`` (the reference) gets an empty set."""
+        if self._info is not None and not refresh:
+            return self._info
+        try:
+            raw = await self._json_object("GET", "/v1/info")
+        except RelayError as exc:
+            if exc.status not in (404, 405):
+                raise
+            self._info = RelayInfo()
+            return self._info
+        except RelayProtocolError:
+            self._info = RelayInfo()
+            return self._info
+        features = raw.get("features")
+        version = raw.get("version")
+        self._info = RelayInfo(
+            features=frozenset(f for f in features if isinstance(f, str))
+            if isinstance(features, list)
+            else frozenset(),
+            version=version if isinstance(version, str) else None,
+            raw=raw,
+        )
+        return self._info
+
+    # --- slots and events ----------------------------------------------------------------------
+
+    async def allocate_slot(self, *, scope: Scope = Scope.FEDERATION, handle: str | None = None) -> Endpoint:
+        raw = await self._json_object("POST", "/v1/slot/allocate", body={"handle": handle})
+        slot_id, token = raw.get("slot_id"), raw.get("slot_token")
+        if not isinstance(slot_id, str) or not isinstance(token, str):
+            raise RelayProtocolError("slot allocation answer lacks slot_id/slot_token", url=self.relay_url)
+        return Endpoint(relay_url=self.relay_url, slot_id=slot_id, slot_token=token, scope=scope)
+
+    async def post_event(self, endpoint: Endpoint, event: JSONObject) -> PostResult:
+        raw = await self._json_object(
+            "POST", f"/v1/events/{endpoint.slot_id}", body={"event": event}, headers=self._auth(endpoint)
+        )
+        event_id, status = raw.get("event_id"), raw.get("status")
+        return PostResult(
+            event_id=event_id if isinstance(event_id, str) else None, status=status if isinstance(status, str) else ""
+        )
+
+    async def post_batch(self, endpoint: Endpoint, events: Sequence[JSONObject]) -> list[PostResult]:
+        """Post several events in order: one request on a relay with ``batch``, one per event otherwise."""
+        if not events:
+            return []
+        if not (await self.info()).supports("batch"):
+            return [await self.post_event(endpoint, event) for event in events]
+        raw = await self._json_object(
+            "POST", f"/v1/events/{endpoint.slot_id}/batch", body={"events": list(events)}, headers=self._auth(endpoint)
+        )
+        results = raw.get("results")
+        if not isinstance(results, list) or len(results) != len(events):
+            raise RelayProtocolError("batch answer does not list one result per event", url=self.relay_url)
+        ordered: list[PostResult] = [PostResult(None, "")] * len(events)
+        for position, item in enumerate(results):
+            if not isinstance(item, dict):
+                raise RelayProtocolError("batch result is not an object", url=self.relay_url)
+            index = item.get("index", position)
+            event_id, status, error = item.get("event_id"), item.get("status"), item.get("error")
+            if not isinstance(index, int) or not 0 <= index < len(events):
+                raise RelayProtocolError("batch result index out of range", url=self.relay_url)
+            if status == "rejected":
+                status = f"rejected: {error if isinstance(error, str) else 'no reason given'}"
+            ordered[index] = PostResult(
+                event_id=event_id if isinstance(event_id, str) else None,
+                status=status if isinstance(status, str) else "",
+            )
+        return ordered
+
+    async def list_events(
+        self, endpoint: Endpoint, *, since: str | None = None, limit: int = LIST_LIMIT_MAX
+    ) -> list[JSONObject]:
+        params = {"limit": str(limit)}
+        if since:
+            params["since"] = since
+        _, parsed, _ = await self._request(
+            "GET", f"/v1/events/{endpoint.slot_id}", headers=self._auth(endpoint), params=params
+        )
+        if not isinstance(parsed, list):
+            raise RelayProtocolError("event listing is not a JSON array", url=self.relay_url)
+        return [item for item in parsed if isinstance(item, dict)]
+
+    async def stream(self, endpoint: Endpoint, *, since: str | None = None) -> AsyncIterator[StreamMessage]:
+        """One SSE connection to our slot; ends when the relay closes it (the caller reconnects).
+
+        With ``since`` (relays with ``sse-replay``) the relay first replays what came after it.
+        """
+        headers = {**self._auth(endpoint), "Accept": "text/event-stream"}
+        params: dict[str, str] = {}
+        if since:
+            params["since"] = since
+            headers["Last-Event-ID"] = since
+        url = f"{self._base}/v1/events/{endpoint.slot_id}/stream"
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._timeout, sock_read=STREAM_READ_TIMEOUT)
+        with _translate(self.relay_url, "event stream"):
+            async with self._client().get(url, headers=headers, params=params, timeout=timeout) as response:
+                if response.status != 200:
+                    text = await response.text()
+                    parsed: JSON = None
+                    with contextlib.suppress(CanonicalizationError):
+                        parsed = loads(text) if text.strip() else None
+                    raise RelayError.from_body(response.status, parsed, text, url=self.relay_url)
+                event_id: str | None = None
+                data_lines: list[str] = []
+                async for raw_line in response.content:
+                    line = raw_line.decode("utf-8", "replace").rstrip("\r\n")
+                    if not line:
+                        if data_lines:
+                            payload = "\n".join(data_lines)
+                            try:
+                                yield StreamMessage(event_id=event_id, data=loads(payload))
+                            except CanonicalizationError:
+                                log.warning("relay %s sent a non-JSON stream message; ignored", self.relay_url)
+                        event_id, data_lines = None, []
+                        continue
+                    if line.startswith(":"):
+                        continue
+                    name, _, value = line.partition(":")
+                    value = value.removeprefix(" ")
+                    if name == "data":
+                        data_lines.append(value)
+                    elif name == "id":
+                        event_id = value or None
+
+    async def slot_state(self, endpoint: Endpoint) -> JSONObject:
+        return await self._json_object("GET", f"/v1/slot/{endpoint.slot_id}/state", headers=self._auth(endpoint))
+
+    async def set_responder_health(
+        self, endpoint: Endpoint, status: str, *, set_at: str, reason: str | None = None
+    ) -> JSONObject:
+        body: JSONObject = {"status": status, "set_at": set_at}
+        if reason is not None:
+            body["reason"] = reason
+        if status == "online":
+            body["last_success_at"] = set_at
+        return await self._json_object(
+            "POST", f"/v1/slot/{endpoint.slot_id}/responder-health", body=body, headers=self._auth(endpoint)
+        )
+
+    # --- handle directory ----------------------------------------------------------------------
+
+    async def claim_handle(
+        self,
+        nick: str,
+        endpoint: Endpoint,
+        card: JSONObject,
+        *,
+        public_url: str | None = None,
+        discoverable: bool | None = None,
+    ) -> JSONObject:
+        body: JSONObject = {"nick": nick, "slot_id": endpoint.slot_id, "relay_url": public_url, "card": card}
+        if discoverable is not None:
+            body["discoverable"] = discoverable
+        return await self._json_object("POST", "/v1/handle/claim", body=body, headers=self._auth(endpoint))
+
+    async def unclaim_handle(self, nick: str, endpoint: Endpoint) -> JSONObject:
+        return await self._json_object("DELETE", f"/v1/handle/claim/{nick}", headers=self._auth(endpoint))
+
+    async def resolve_handle(self, nick: str) -> JSONObject:
+        """``GET /.well-known/wire/agent?handle=<nick>``: the nick's card and slot (never a token)."""
+        return await self._json_object("GET", "/.well-known/wire/agent", params={"handle": nick})
+
+    async def intro(self, nick: str, event: JSONObject) -> JSONObject:
+        """Drop a signed ``pair_drop`` into a claimed nick's slot (no auth needed)."""
+        return await self._json_object("POST", f"/v1/handle/intro/{nick}", body={"event": event})
+
+    async def a2a_card(self, nick: str) -> JSONObject:
+        """``GET /.well-known/agent-card.json?handle=<nick>``: the A2A projection of a claim."""
+        return await self._json_object("GET", "/.well-known/agent-card.json", params={"handle": nick})
+
+    # --- SPAKE2 pair slots and invites ---------------------------------------------------------
+
+    async def pair_open(self, code_hash: str, msg_b64: str, role: str) -> str:
+        """``POST /v1/pair``: register our SPAKE2 message; returns the ``pair_id`` (409 if the role is taken)."""
+        raw = await self._json_object("POST", "/v1/pair", body={"code_hash": code_hash, "msg": msg_b64, "role": role})
+        pair_id = raw.get("pair_id")
+        if not isinstance(pair_id, str):
+            raise RelayProtocolError("pair open answer lacks pair_id", url=self.relay_url)
+        return pair_id
+
+    async def pair_get(self, pair_id: str, role: str) -> tuple[str | None, str | None]:
+        """``GET /v1/pair/<id>?as_role=``: the peer's ``(msg, sealed bootstrap)``, each None until posted."""
+        raw = await self._json_object("GET", f"/v1/pair/{pair_id}", params={"as_role": role})
+        msg, boot = raw.get("peer_msg"), raw.get("peer_bootstrap")
+        return (msg if isinstance(msg, str) else None, boot if isinstance(boot, str) else None)
+
+    async def pair_bootstrap(self, pair_id: str, role: str, sealed_b64: str) -> None:
+        await self._request("POST", f"/v1/pair/{pair_id}/bootstrap", body={"role": role, "sealed": sealed_b64})
+
+    async def pair_abandon(self, code_hash: str) -> None:
+        await self._request("POST", "/v1/pair/abandon", body={"code_hash": code_hash}, ok=(200, 201, 204))
+
+    async def register_invite(self, invite_url: str, *, ttl_seconds: int, uses: int | None) -> JSONObject:
+        """``POST /v1/invite/register``: a short ``/i/<token>`` URL for an invite."""
+        body: JSONObject = {"invite_url": invite_url, "ttl_seconds": ttl_seconds, "uses": uses}
+        return await self._json_object("POST", "/v1/invite/register", body=body)
+
+    async def invite_url(self, path: str) -> str:
+        """``GET <path>?format=url`` on this relay: the ``wire://pair?…`` URL behind a short invite."""
+        _, _, text = await self._request("GET", path, params={"format": "url"})
+        return text.strip()
+
+
+class RelayPool:
+    """One :class:`RelayClient` per relay URL, shared by everything in an agent; closed together."""
+
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._timeout = timeout
+        self._clients: dict[str, RelayClient] = {}
+
+    def client(self, relay_url: str) -> RelayClient:
+        key = relay_url.rstrip("/")
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = RelayClient(key, timeout=self._timeout)
+        return client
+
+    async def close(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)

@@ -1,0 +1,207 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""``wire-relay`` — run the relay.
+
+Prints ONE line to stdout once it listens (tests and supervisors parse it)::
+
+    wire-relay listening on http://127.0.0.1:8770 store=sqlite:///... mode=public
+
+Logs (key=value lines) go to stderr. SIGTERM/SIGINT: stop accepting, let in-flight requests finish
+(up to ``--shutdown-timeout``), end SSE streams, close the store, exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from wire_relay.__about__ import __version__
+from wire_relay.app import create_app
+from wire_relay.config import Mode, RelayConfig
+from wire_relay.log import KeyValueFormatter, access_log, server_log
+from wire_relay.store import default_store_url, redact_url
+
+__all__ = ["main"]
+
+DEFAULT_BIND = "127.0.0.1:8770"
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wire-relay",
+        description="The wire mailbox relay: slots, signed-event store-and-forward, SSE, handle directory, "
+        "pairing rendezvous, invites.",
+        epilog="Store URLs: sqlite:///ABS/PATH (default: $WIRE_HOME/state/wire-relay/relay.sqlite3, else the "
+        "platform state dir), sqlite://:memory:, postgresql://user:pass@host:port/db.",
+    )
+    parser.add_argument(
+        "--bind",
+        default=DEFAULT_BIND,
+        metavar="HOST:PORT",
+        help=f"TCP address (default {DEFAULT_BIND}; port 0 = any free port)",
+    )
+    parser.add_argument("--store", metavar="URL", help="store URL (see below)")
+    parser.add_argument("--public-url", metavar="URL", help="public base URL shown on pages and in A2A cards")
+    parser.add_argument(
+        "--local-only",
+        action="store_true",
+        help="refuse non-loopback/private binds and serve only the mailbox routes (no pages, directory reads, invites)",
+    )
+    parser.add_argument(
+        "--uds", metavar="PATH", help="listen on a Unix socket (mode 0600) instead of TCP; implies --local-only"
+    )
+    parser.add_argument(
+        "--no-rate-limit", action="store_true", help="disable per-client rate limits (tests, private relays)"
+    )
+    parser.add_argument(
+        "--trust-forwarded-for", action="store_true", help="rate-limit by X-Forwarded-For (behind a trusted proxy only)"
+    )
+    parser.add_argument(
+        "--sse-keepalive", type=float, default=30.0, metavar="SECONDS", help="SSE keep-alive interval (default 30)"
+    )
+    parser.add_argument(
+        "--shutdown-timeout", type=float, default=10.0, metavar="SECONDS", help="grace period for in-flight requests"
+    )
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--access-log", action="store_true", help="log every request (off by default: it costs throughput)"
+    )
+    parser.add_argument("--version", action="version", version=f"wire-relay {__version__}")
+    return parser
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"wire-relay: {message}\n")
+
+
+def _split_bind(bind: str) -> tuple[str, int]:
+    host, sep, port_text = bind.rpartition(":")
+    if not sep or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"--bind must be HOST:PORT, got {bind!r}")
+    host = host.strip("[]") or "127.0.0.1"
+    return host, int(port_text)
+
+
+def is_private_host(host: str) -> bool:
+    """Loopback, RFC 1918, CGNAT/Tailscale 100.64/10, IPv6 loopback/ULA/link-local, or ``localhost``."""
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if address.is_loopback or address.is_link_local:
+        return True
+    if isinstance(address, ipaddress.IPv4Address):
+        return (address.is_private and not address.is_unspecified) or address in ipaddress.ip_network("100.64.0.0/10")
+    return address in ipaddress.ip_network("fc00::/7")
+
+
+def _default_store(mode: Mode) -> str:
+    url = default_store_url()
+    if mode == "public":
+        return url
+    path = Path(url.removeprefix("sqlite://"))
+    return f"sqlite://{path.parent / ('local' if mode == 'local-only' else 'uds') / path.name}"
+
+
+def _configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(KeyValueFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+async def _serve(args: argparse.Namespace, config: RelayConfig, host: str, port: int) -> int:
+    app = create_app(config)
+    runner = web.AppRunner(
+        app,
+        access_log=access_log if args.access_log else None,
+        handle_signals=False,
+        shutdown_timeout=args.shutdown_timeout,
+    )
+    await runner.setup()
+    try:
+        if args.uds:
+            site: web.BaseSite = web.UnixSite(runner, args.uds)
+            await site.start()
+            os.chmod(args.uds, 0o600)
+            where = f"unix://{args.uds}"
+        else:
+            site = web.TCPSite(runner, host, port, reuse_address=True)
+            await site.start()
+            bound = runner.addresses[0]
+            bound_host, bound_port = bound[0], bound[1]
+            shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+            where = f"http://{shown}:{bound_port}"
+    except OSError as exc:
+        await runner.cleanup()
+        _err(f"cannot listen: {exc}")
+        return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    sys.stdout.write(f"wire-relay listening on {where} store={redact_url(config.store_url)} mode={config.mode}\n")
+    sys.stdout.flush()
+    server_log.info("event=listening where=%s mode=%s version=%s", where, config.mode, __version__)
+    await stop.wait()
+    server_log.info("event=shutdown_begin")
+    await runner.cleanup()
+    server_log.info("event=shutdown_done")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    mode: Mode = "uds" if args.uds else "local-only" if args.local_only else "public"
+    try:
+        host, port = _split_bind(args.bind)
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    if mode == "local-only" and not is_private_host(host):
+        _err(
+            f"--local-only refuses to bind {host!r}: use a loopback, RFC 1918 or 100.64/10 address "
+            "(e.g. --bind 127.0.0.1:8771), or drop --local-only to run a public relay"
+        )
+        return EXIT_USAGE
+    store_url = args.store or os.environ.get("WIRE_RELAY_STORE") or _default_store(mode)
+    config = RelayConfig(
+        store_url=store_url,
+        mode=mode,
+        public_url=args.public_url,
+        sse_keepalive_seconds=args.sse_keepalive,
+        rate_limits_enabled=not args.no_rate_limit,
+        trust_forwarded_for=args.trust_forwarded_for,
+    )
+    _configure_logging(args.log_level)
+    if args.uds:
+        uds = Path(args.uds).absolute()
+        uds.parent.mkdir(parents=True, exist_ok=True)
+        uds.unlink(missing_ok=True)
+        args.uds = str(uds)
+    try:
+        return asyncio.run(_serve(args, config, host, port))
+    except ValueError as exc:  # bad store URL and the like
+        _err(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:  # pragma: no cover - signal arrived before handlers were installed
+        return 130
+    finally:
+        if args.uds:
+            Path(args.uds).unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""JSON decoding for request bodies and the stored form of events (the relay's hot path).
+
+The stored form of an event is ``wire_protocol.compact_json(event)`` (sorted keys, compact). For a
+value that holds no floats and no integers beyond 64 bits, ``compact_json`` is exactly the C JSON
+encoder with ``sort_keys``; it finds that out by walking the value, which costs more than encoding
+it. The relay already knows the answer from parsing: :func:`loads_tracking` notes floats and huge
+integers while the C decoder runs, and :func:`stored_form` then skips the walk for plain bodies.
+Anything else goes through ``compact_json`` itself, so the bytes are identical either way
+(``tests/relay/test_codec.py`` checks it property-based).
+"""
+
+from __future__ import annotations
+
+import json
+
+from wire_protocol import JSON, CanonicalizationError, compact_json
+
+__all__ = ["loads_tracking", "stored_form"]
+
+_INT_MIN = -(2**63)
+_INT_MAX = 2**64 - 1
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False).encode
+
+
+def _reject_constant(name: str) -> JSON:
+    raise CanonicalizationError(f"{name} is not valid JSON")
+
+
+def loads_tracking(data: bytes) -> tuple[JSON, bool]:
+    """Parse like ``wire_protocol.loads``; also return whether the value is *plain* (no float, no
+    integer outside the 64-bit ranges). Raises :class:`CanonicalizationError` on invalid JSON."""
+    plain = True
+
+    def on_float(text: str) -> float:
+        nonlocal plain
+        plain = False
+        return float(text)
+
+    def on_int(text: str) -> int:
+        nonlocal plain
+        value = int(text)
+        if not _INT_MIN <= value <= _INT_MAX:
+            plain = False
+        return value
+
+    try:
+        value: JSON = json.loads(data, parse_float=on_float, parse_int=on_int, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CanonicalizationError(f"not valid JSON: {exc}") from exc
+    return value, plain
+
+
+def stored_form(value: object, plain: bool) -> bytes:
+    """``compact_json(value)``, fast for values parsed by :func:`loads_tracking` as plain."""
+    if not plain:
+        return compact_json(value)
+    try:
+        return _encode(value).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalizationError("string contains a lone surrogate, which is not valid UTF-8") from exc

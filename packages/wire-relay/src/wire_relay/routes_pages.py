@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Health, info, OpenAPI, stats (JSON, history, HTML) and the landing and phonebook pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from wire_protocol import (
+    LIST_LIMIT_DEFAULT,
+    LIST_LIMIT_MAX,
+    MAX_INVITE_URL_BYTES,
+    PAIR_SLOT_TTL_SECONDS,
+)
+from wire_relay.__about__ import __version__
+from wire_relay.errors import json_response, query_int
+from wire_relay.openapi import openapi_document
+from wire_relay.pages import favicon_svg, landing_page, phonebook_page, stats_page
+from wire_relay.routes_directory import profile_summary
+from wire_relay.state import CONFIG, HISTORY, STORE, STREAMS
+
+__all__ = ["FEATURES", "public_routes", "routes"]
+
+routes = web.RouteTableDef()  # every mode
+public_routes = web.RouteTableDef()  # public mode only
+
+FEATURES = ["sse-replay", "batch", "openapi", "unclaim", "info"]
+PROTOCOL = "v3.1"
+HTML_CACHE = {"Cache-Control": "public, max-age=60"}
+
+
+@routes.get("/healthz")
+async def healthz(_request: web.Request) -> web.Response:
+    return web.Response(text="ok\n")
+
+
+@routes.get("/v1/info")
+async def info(request: web.Request) -> web.Response:
+    """Our extension: what this relay is and which of our additions it supports."""
+    config = request.app[CONFIG]
+    return json_response(
+        {
+            "software": "wire-relay",
+            "version": __version__,
+            "protocol": PROTOCOL,
+            "mode": config.mode,
+            "limits": {
+                "max_event_bytes": config.max_event_bytes,
+                "slot_quota_bytes": config.slot_quota_bytes,
+                "max_body_bytes": config.max_body_bytes,
+                "max_batch_body_bytes": config.max_batch_body_bytes,
+                "max_batch_events": config.max_batch_events,
+                "list_limit_default": LIST_LIMIT_DEFAULT,
+                "list_limit_max": LIST_LIMIT_MAX,
+                "pair_slot_ttl_seconds": PAIR_SLOT_TTL_SECONDS,
+                "max_invite_url_bytes": MAX_INVITE_URL_BYTES,
+                "max_streams_per_slot": config.max_streams_per_slot,
+                "sse_keepalive_seconds": config.sse_keepalive_seconds,
+            },
+            "features": FEATURES,
+        }
+    )
+
+
+@routes.get("/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(openapi_document(public=request.app[CONFIG].public_routes))
+
+
+async def current_stats(app: web.Application) -> dict[str, int]:
+    config, store, streams = app[CONFIG], app[STORE], app[STREAMS]
+    now = config.clock()
+    snapshot = await store.stats(now)
+    return {
+        "uptime_seconds": max(0, int(now - app[HISTORY].started)),
+        "handles_active": snapshot.handles_active,
+        "slots_active": snapshot.slots_active,
+        "pair_slots_open": snapshot.pair_slots_open,
+        "streams_active": streams.count(),
+        **snapshot.counters,
+    }
+
+
+def _wants_html(request: web.Request) -> bool:
+    return "text/html" in request.headers.get("Accept", "")
+
+
+async def _stats_html(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    stats = await current_stats(request.app)
+    history = request.app[HISTORY].since(config.clock() - 24 * 3600)
+    return web.Response(text=stats_page(stats, history), content_type="text/html", charset="utf-8", headers=HTML_CACHE)
+
+
+@public_routes.get("/stats")
+async def stats(request: web.Request) -> web.Response:
+    if _wants_html(request):
+        return await _stats_html(request)
+    return json_response({"version": __version__, **await current_stats(request.app)})
+
+
+@public_routes.get("/stats.json")
+async def stats_json(request: web.Request) -> web.Response:
+    return json_response({"version": __version__, **await current_stats(request.app)})
+
+
+@public_routes.get("/stats.html")
+async def stats_html(request: web.Request) -> web.Response:
+    return await _stats_html(request)
+
+
+@public_routes.get("/stats.history")
+async def stats_history(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    hours = max(1, min(query_int(request, "hours", 24), 168))
+    now = config.clock()
+    entries = request.app[HISTORY].since(now - hours * 3600)
+    return json_response({"hours": hours, "now_unix": int(now), "count": len(entries), "entries": entries})
+
+
+def base_url(request: web.Request) -> str:
+    configured = request.app[CONFIG].public_url
+    if configured:
+        return configured.rstrip("/")
+    return f"{request.scheme}://{request.host}"
+
+
+def domain_of(request: web.Request) -> str:
+    return urlsplit(base_url(request)).netloc or request.host
+
+
+@public_routes.get("/")
+async def landing(request: web.Request) -> web.Response:
+    stats = await current_stats(request.app)
+    page = landing_page(base_url=base_url(request), domain=domain_of(request), stats=stats)
+    return web.Response(text=page, content_type="text/html", charset="utf-8", headers=HTML_CACHE)
+
+
+@public_routes.get("/favicon.svg")
+async def favicon(_request: web.Request) -> web.Response:
+    return web.Response(text=favicon_svg(), content_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
+
+async def _phonebook(request: web.Request) -> web.Response:
+    cursor = request.query.get("cursor") or None
+    records = await request.app[STORE].list_handles(cursor=cursor, limit=100, vibe=None)
+    entries = [{"nick": r.nick, "profile": profile_summary(r), "claimed_at": r.claimed_at} for r in records]
+    next_cursor = records[-1].nick if len(records) == 100 else None
+    page = phonebook_page(entries, domain=domain_of(request), next_cursor=next_cursor)
+    return web.Response(text=page, content_type="text/html", charset="utf-8", headers=HTML_CACHE)
+
+
+@public_routes.get("/phonebook")
+async def phonebook(request: web.Request) -> web.Response:
+    return await _phonebook(request)
+
+
+@public_routes.get("/phonebook.html")
+async def phonebook_html(request: web.Request) -> web.Response:
+    return await _phonebook(request)

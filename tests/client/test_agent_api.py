@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: MIT
+"""The embedder API: open_home, send, events(), peers(); and the receiver against a reference-style relay."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+import wire_client
+from tests.client.conftest import inbox_lines, make_agent, pair_manually, paired_agents, wait_for
+from tests.client.test_relay_client import reference_relay  # noqa: F401 - fixture
+from tests.helpers.relay_process import RelayProcess
+from wire_client import InboxEvent, Receiver, WireAgent
+
+
+async def test_open_home_send_and_iterate(shared_relay: RelayProcess, tmp_path: Path) -> None:
+    alice, bob = await paired_agents(tmp_path, shared_relay.url, "alice", "bob")
+    await alice.close()
+    assert alice.home.root is not None
+    async with await wire_client.open_home(alice.home.root) as agent, bob:
+        assert agent.did == alice.did
+        [peer] = agent.peers()
+        assert peer.handle == "bob"
+        assert peer.reachable
+        assert peer.tier.name == "VERIFIED"
+        assert "slot_token" not in str(peer.to_json())
+        received: list[InboxEvent] = []
+
+        async def listen() -> None:
+            async for event in agent.events():
+                received.append(event)
+                if len(received) == 2:
+                    return
+
+        listener = asyncio.create_task(listen())
+        await wait_for(lambda: wire_client.daemon_status(agent.home) is not None, what="embedded receiver")
+        await bob.send("alice", "one")
+        await bob.send("alice", {"two": 2})
+        await asyncio.wait_for(listener, 15)
+        assert [e.text for e in received] == ["one", '{"two":2}']
+    assert wire_client.daemon_status(agent.home) is None  # closing the agent stopped the embedded receiver
+
+
+async def test_open_home_creates_with_handle(tmp_path: Path) -> None:
+    agent = await wire_client.open_home(tmp_path / "h", handle="zed")
+    async with agent:
+        assert agent.handle == "zed"
+        assert agent.peers() == []
+    with pytest.raises(wire_client.NotInitializedError):
+        await wire_client.open_home(tmp_path / "empty")
+
+
+async def test_receiver_falls_back_to_wake_and_poll(reference_relay: str, tmp_path: Path) -> None:  # noqa: F811
+    alice, bob = make_agent(tmp_path, "alice"), make_agent(tmp_path, "bob")
+    async with alice, bob:
+        await alice.bind_relay(reference_relay)
+        await bob.bind_relay(reference_relay)
+        pair_manually(alice, bob)
+        assert (await bob.send("alice", "before")).delivered
+        receiver = Receiver(alice.puller, alice.sender, poll_interval=0.2, backoff_initial=0.1)
+        task = asyncio.create_task(receiver.run())
+        try:
+            await wait_for(lambda: len(inbox_lines(alice, "bob")) == 1, what="catch-up pull")
+            await wait_for(lambda: any(receiver.connected.values()), what="stream connected")
+            assert (await bob.send("alice", "after")).delivered
+            await wait_for(lambda: len(inbox_lines(alice, "bob")) == 2, what="wake-up pull")
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+def test_public_api_surface() -> None:
+    assert set(wire_client.__all__) <= set(dir(wire_client))
+    assert issubclass(wire_client.RelayUnreachable, wire_client.TransportError)
+    assert issubclass(wire_client.RelayError, wire_client.WireClientError)
+    assert WireAgent is wire_client.WireAgent

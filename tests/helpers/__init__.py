@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""Test helpers shared by every package's tests (see relay_process.RelayProcess)."""
