@@ -122,6 +122,8 @@ async def test_file_system_contract(shared_relay: RelayProcess, tmp_path: Path, 
         assert first["from"] == bob.did
         assert second["kind"] == 1
         assert second["time_sensitive_until"] == "2030-01-01T00:00:00Z"
+        # the daemon records a verdict after the relay answered; the peer may see the event first
+        await wait_for(lambda: len(read_jsonl(bob.home.sent_path("alice")).records) == 4, what="four recorded verdicts")
         verdicts = [r for _, r in read_jsonl(bob.home.sent_path("alice")).records]
         assert sorted(str(v["status"]) for v in verdicts) == ["delivered", "delivered", "rejected", "rejected"]  # type: ignore[index]
 
