@@ -180,8 +180,8 @@ class Receiver:
         while True:
             try:
                 await self.ticker()
-            except WireClientError as exc:
-                log.warning("pairing tick failed: %s", exc)
+            except Exception:
+                log.exception("pairing tick failed")
             await asyncio.sleep(self.tick_interval)
 
     async def _pusher(self) -> None:

@@ -102,9 +102,6 @@ class InviteStore:
     def __init__(self, home: WireHome) -> None:
         self.directory = home.state_dir / "pending-invites"
 
-    def _path(self, nonce: str) -> object:
-        return self.directory / f"{nonce}.json"
-
     def record(self, nonce: str, exp: int, uses: int) -> None:
         record: JSONObject = {
             "nonce": nonce,

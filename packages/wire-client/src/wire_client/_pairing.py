@@ -115,13 +115,19 @@ class Pairing:
         own = await ensure_endpoint(
             self.agent.pool, self.agent.relay_state, None if has_slot else resolved.relay_url, self.agent.handle
         )
-        self.agent.pin(resolved.card)
+        body = drop_body(self.agent.identity, advertised_endpoints(own, include_local=False))
+        event = sign_pairing_event(self.agent.identity, resolved.did, "pair_drop", 1100, body)
+        # pin (token pending) BEFORE the drop leaves, so an instant ack finds the peer pinned
+        pinned_now = self.agent.pin(resolved.card).status == "pinned"
         mailbox = Endpoint(resolved.relay_url, resolved.slot_id, "", Scope.FEDERATION)
         self.agent.relay_state.pin_peer_endpoints(handle, [mailbox])
         self.inbound.forgive(resolved.did)
-        body = drop_body(self.agent.identity, advertised_endpoints(own, include_local=False))
-        event = sign_pairing_event(self.agent.identity, resolved.did, "pair_drop", 1100, body)
-        answer = await self.agent.pool.client(resolved.base_url).intro(resolved.nick, event)
+        try:
+            answer = await self.agent.pool.client(resolved.base_url).intro(resolved.nick, event)
+        except WireClientError:
+            if pinned_now:  # nothing was sent: leave no half-made pin behind
+                self.agent.forget(handle)
+            raise
         steps.append({"step": "drop_sent", "event_id": event["event_id"], "status": answer.get("status")})
         await self._maybe_send(handle, message, steps)
         return DialResult(address, True, "drop_sent", "federation", handle, resolved.did, address,

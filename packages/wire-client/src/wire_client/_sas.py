@@ -49,6 +49,7 @@ from wire_client._fs import lock_path_for
 from wire_client._home import WireHome
 from wire_client._identity import Identity
 from wire_client._inbound import InboundStore
+from wire_client._invites import InviteStore
 from wire_client._mailbox import EventLog
 from wire_client._pairmsg import (
     KIND_ACK,
@@ -91,6 +92,8 @@ __all__ = ["SasConfig", "SasDriver", "complete_from_ack"]
 log = logging.getLogger(__name__)
 
 _LOCKS: dict[str, asyncio.Lock] = {}
+#: how often the daemon tick garbage-collects finished sessions and stale invite tombstones
+_GC_PERIOD = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +196,7 @@ class SasDriver:
         self.relay_state = RelayStateStore(home)
         self._pull = pull
         self._on_pinned = on_pinned
+        self._last_gc = -_GC_PERIOD
 
     # --- verbs -------------------------------------------------------------------------------
 
@@ -262,7 +266,10 @@ class SasDriver:
             after = await self.step(str(record["session_id"]))
             if after.get("status") != record.get("status"):
                 changed.append(SasStatus.from_record(after))
-        self.records.gc()
+        if time.monotonic() - self._last_gc > _GC_PERIOD:
+            self._last_gc = time.monotonic()
+            self.records.gc()
+            InviteStore(self.home).gc()
         return changed
 
     async def drive(self, session: str, targets: tuple[str, ...], wait_seconds: float) -> SasStatus:

@@ -43,5 +43,5 @@ def suggest_names(name: str, pool: Iterable[str]) -> list[str]:
         distance = levenshtein(wanted, _ascii_lower(candidate))
         if 0 < distance <= MAX_DISTANCE and distance < scored.get(candidate, MAX_DISTANCE + 1):
             scored[candidate] = distance
-    ranked = sorted(scored.items(), key=lambda item: (item[1], item[0]))
+    ranked = sorted(scored.items(), key=lambda item: (item[1], _ascii_lower(item[0]), item[0]))
     return [candidate for candidate, _ in ranked[:MAX_SUGGESTIONS]]

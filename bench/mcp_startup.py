@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: MIT
+"""wire-mcp stdio start-up time (spawn → initialize response) and the size of the tools list.
+
+    .venv/bin/python bench/mcp_startup.py [--runs 5] [--command .venv/bin/wire-mcp]
+
+Speaks raw JSON-RPC over the child's stdin/stdout (what a host does), on a fresh temporary
+WIRE_HOME with an identity (so the in-process receiver path runs too, with no relay slot).
+Reports min / median start-up, tools/list bytes and ≈tokens (bytes / 4), and the instructions size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "bench", "version": "0"},
+    },
+}
+
+
+def _send(proc: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(message).encode() + b"\n")
+    proc.stdin.flush()
+
+
+def _read(proc: subprocess.Popen[bytes], want_id: int) -> tuple[dict[str, Any], int]:
+    assert proc.stdout is not None
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError("wire-mcp exited before answering")
+        message = json.loads(line)
+        if message.get("id") == want_id:
+            return message, len(line.rstrip(b"\n"))
+
+
+def run_once(command: list[str], home: Path) -> tuple[float, int, int]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRE_")} | {
+        "WIRE_HOME": str(home),
+        "WIRE_NO_TOASTS": "1",
+    }
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    try:
+        _send(proc, INIT)
+        init, _ = _read(proc, 1)
+        elapsed = time.perf_counter() - started
+        _send(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+        _send(proc, {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}})
+        tools, _ = _read(proc, 2)
+        tools_bytes = len(json.dumps(tools["result"], separators=(",", ":"), ensure_ascii=False).encode())
+        instructions = len(str(init["result"].get("instructions", "")).encode())
+        return elapsed, tools_bytes, instructions
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--command", default=str(Path(sys.executable).with_name("wire-mcp")))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        from wire_client import Identity, WireHome
+
+        Identity.create(WireHome.at(home), "bench")
+        results = [run_once([args.command], home) for _ in range(args.runs)]
+    times = [r[0] * 1000 for r in results]
+    tools_bytes, instructions = results[-1][1], results[-1][2]
+    print(f"wire-mcp stdio start-up (spawn -> initialize response), {args.runs} runs:")
+    print(f"  min {min(times):.0f} ms, median {statistics.median(times):.0f} ms, max {max(times):.0f} ms")
+    print(f"tools/list result: {tools_bytes} bytes ≈ {tools_bytes // 4} tokens")
+    print(f"instructions: {instructions} bytes ≈ {instructions // 4} tokens")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
