@@ -38,7 +38,7 @@ wheels: install
 test: lint typecheck pytest wheels
 
 demo: install
-	$(BIN)/python tools/demo.py
+	WIRE_NO_AUTO_JSON=1 $(BIN)/wire demo
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: MIT
+"""Wall-clock cost of the ``wire`` command as operators and statuslines feel it.
+
+Budgets (median of N runs): ``wire whoami`` < 150 ms; ``wire send <peer> "hi"`` to a paired peer on a
+loopback relay < 300 ms. Also reports ``wire whoami`` on a cold cache, ``wire --help``, and the bare
+interpreter start-up and the import cost of typer and wire_client, so a miss can be attributed.
+
+Run: ``.venv/bin/python bench/cli_wall.py [--runs 20] [--json]``. Exit 1 when a budget is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from wire_client import Identity, WireAgent, WireHome
+
+WIRE = Path(sys.executable).with_name("wire")
+BUDGET_MS = {"whoami": 150.0, "send": 300.0}
+
+
+def timed(argv: list[str], env: dict[str, str], runs: int, before: object = None) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        if callable(before):
+            before()
+        start = time.perf_counter()
+        done = subprocess.run(argv, env=env, capture_output=True, check=False, timeout=60)
+        samples.append((time.perf_counter() - start) * 1000)
+        if done.returncode != 0:
+            raise SystemExit(f"{argv} failed: {done.stderr.decode(errors='replace')}")
+    return samples
+
+
+def start_relay(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "wire_relay",
+            "--bind",
+            "127.0.0.1:0",
+            "--store",
+            f"sqlite:///{workdir}/r.sqlite3",
+            "--no-rate-limit",
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    match = re.search(r"listening on (http://\S+)", line)
+    if not match:
+        proc.kill()
+        raise SystemExit(f"relay did not start: {line!r}")
+    return proc, match.group(1)
+
+
+async def pair(root: Path, relay_url: str) -> None:
+    agents = []
+    for name in ("alice", "bob"):
+        home = WireHome.at(root / name)
+        identity, _ = Identity.create(home, name)
+        agent = WireAgent(home, identity)
+        await agent.bind_relay(relay_url)
+        agents.append(agent)
+    alice, bob = agents
+    alice.add_peer(bob.card, bob.endpoints())
+    bob.add_peer(alice.card, alice.endpoints())
+    for agent in agents:
+        await agent.close()
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "median_ms": round(statistics.median(ordered), 1),
+        "min_ms": round(ordered[0], 1),
+        "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))], 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="wire-cli-bench-") as tmp:
+        root = Path(tmp)
+        proc, url = start_relay(root)
+        try:
+            asyncio.run(pair(root, url))
+            env = {**os.environ, "WIRE_HOME": str(root / "alice"), "WIRE_NO_TOASTS": "1"}
+            env.pop("WIRE_NO_AUTO_JSON", None)
+            cache = root / "alice" / "state" / "wire" / "whoami-cache.json"
+            results = {
+                "python -c pass": summary(timed([sys.executable, "-c", "pass"], env, args.runs)),
+                "import typer": summary(timed([sys.executable, "-c", "import typer"], env, args.runs)),
+                "import wire_client": summary(timed([sys.executable, "-c", "import wire_client"], env, args.runs)),
+                "wire --help": summary(timed([str(WIRE), "--help"], env, args.runs)),
+                "whoami (cold cache)": summary(
+                    timed([str(WIRE), "whoami", "--short"], env, args.runs, lambda: cache.unlink(missing_ok=True))
+                ),
+                "whoami": summary(timed([str(WIRE), "whoami", "--short"], env, args.runs)),
+                "send": summary(timed([str(WIRE), "send", "bob", "hi"], env, args.runs)),
+            }
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    verdicts = {name: results[name]["median_ms"] < budget for name, budget in BUDGET_MS.items()}
+    if args.json:
+        print(json.dumps({"results": results, "budgets_ms": BUDGET_MS, "within_budget": verdicts, "load1": load}))
+    else:
+        print(f"runs per case: {args.runs}   (1-min load average: {load})")
+        for name, stats in results.items():
+            budget = BUDGET_MS.get(name)
+            mark = (
+                ""
+                if budget is None
+                else f"  budget {budget:.0f} ms: {'ok' if stats['median_ms'] < budget else 'MISSED'}"
+            )
+            print(
+                f"{name:<22} median {stats['median_ms']:>7.1f} ms  min {stats['min_ms']:>7.1f}"
+                f"  p90 {stats['p90_ms']:>7.1f}{mark}"
+            )
+    return 0 if all(verdicts.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,343 @@
+# SPDX-License-Identifier: MIT
+"""Messages: send, tail, monitor, pull, push."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from wire_cli.commands import JsonOpt
+from wire_cli.context import Ctx, cli
+from wire_cli.names import resolve_peer
+from wire_cli.output import CliError, clean
+
+if TYPE_CHECKING:
+    from wire_client import WireAgent
+
+__all__ = ["follow", "pull_if_no_daemon", "register"]
+
+
+async def pull_if_no_daemon(ctx: Ctx, agent: WireAgent) -> None:
+    """Fetch new events first when no daemon keeps this home current (never fatal)."""
+    from wire_client import WireClientError, daemon_status
+
+    status = daemon_status(agent.home)
+    if (status is not None and status.running) or not agent.endpoints():
+        return
+    try:
+        await agent.pull()
+    except WireClientError as exc:
+        ctx.out.warn(f"could not fetch new events ({exc.message}); showing what is already here")
+
+
+# --- send ---------------------------------------------------------------------------------------
+
+
+def send(  # noqa: PLR0917 - typer maps parameters to options
+    peer: Annotated[str, typer.Argument(help="Handle, nickname or nick@domain of a paired peer.")],
+    kind_or_body: Annotated[str, typer.Argument(help="Kind (when a body follows) or the body.")],
+    body: Annotated[str | None, typer.Argument(help="Body: text, JSON, '-' for stdin, '@file'.")] = None,
+    deadline: Annotated[
+        str | None, typer.Option("--deadline", help="Answer wanted by: 30m, 2h, 1d or RFC 3339.")
+    ] = None,
+    check_cap: Annotated[
+        str | None, typer.Option("--check-cap", help="Refuse unless the peer advertises this.")
+    ] = None,
+    queue: Annotated[bool, typer.Option("--queue", help="Only queue; the daemon delivers.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Sign and deliver a message now; says delivered, duplicate, or queued (and why)."""
+    from wire_cli.sending import run_send
+
+    run_send(peer, kind_or_body, body, deadline=deadline, check_cap=check_cap, queue=queue, json_flag=json_)
+
+
+# --- tail ---------------------------------------------------------------------------------------
+
+
+def _since_filter(events: list[tuple[str, dict[str, Any]]], since: str) -> list[tuple[str, dict[str, Any]]]:
+    ids = [e.get("event_id") for _, e in events]
+    if since in ids:
+        return events[ids.index(since) + 1 :]
+    from datetime import UTC, datetime, timedelta
+
+    from wire_protocol import WireError, format_timestamp, parse_timestamp
+
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if len(since) > 1 and since[-1] in units and since[:-1].isdigit():
+        cutoff = datetime.now(UTC) - timedelta(seconds=int(since[:-1]) * units[since[-1]])
+    else:
+        try:
+            cutoff = parse_timestamp(since)
+        except WireError:
+            raise CliError(
+                f"--since {since!r} is neither an event id in view, a duration (30m, 2h, 1d) nor an RFC 3339 time",
+                code="usage",
+                exit_code=2,
+            ) from None
+    bound = format_timestamp(cutoff)
+    return [(p, e) for p, e in events if str(e.get("timestamp", "")) > bound]
+
+
+def tail(  # noqa: PLR0917 - typer maps parameters to options
+    peer: Annotated[str | None, typer.Argument(help="Only this peer.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="After this event id, time, or duration (30m).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Last N events (0 = all).")] = 50,
+    follow_: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new events.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not fetch from the relay first.")] = False,
+    include_handshake: Annotated[
+        bool, typer.Option("--include-handshake", help="Also pair_drop, pair_drop_ack, heartbeat.")
+    ] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Show received messages, oldest first, each re-verified (JSON: one object per line)."""
+    with cli(json_) as ctx:
+        from wire_cli.views import HANDSHAKE_TYPES, event_line, redact, reverify
+        from wire_cli.watch import read_all
+
+        agent = ctx.agent()
+        handle = resolve_peer(agent, peer) if peer is not None else None
+        if not offline:
+
+            async def fetch() -> None:
+                async with agent:
+                    await pull_if_no_daemon(ctx, agent)
+
+            ctx.run(fetch())
+        events, offsets = read_all(agent.home.inbox_dir, handle)
+        if not include_handshake:
+            events = [(n, e) for n, e in events if e.get("type") not in HANDSHAKE_TYPES]
+        events.sort(key=lambda item: (str(item[1].get("timestamp", "")), str(item[1].get("event_id", ""))))
+        if since is not None:
+            events = _since_filter(events, since)
+        if limit > 0:
+            events = events[-limit:]
+
+        def show(name: str, event: dict[str, Any]) -> None:
+            verified = reverify(event, agent.trust)
+            if ctx.json:
+                ctx.out.json({**redact(event), "verified": verified}, compact=True)
+            else:
+                ctx.out.line(event_line(ctx.out, name, event, verified, full=True))
+
+        for name, event in events:
+            show(name, event)
+        if not events and not ctx.json and not follow_:
+            ctx.out.line("no messages yet" + (f" from {clean(handle)}" if handle else ""))
+        if follow_:
+            ctx.out.flush()
+
+            def on_event(name: str, event: dict[str, Any]) -> bool:
+                if (handle is not None and name != handle) or (
+                    not include_handshake and event.get("type") in HANDSHAKE_TYPES
+                ):
+                    return False
+                show(name, event)
+                return True
+
+            ctx.run(follow(ctx, agent, on_event, offsets))
+
+
+async def follow(
+    ctx: Ctx,
+    agent: WireAgent,
+    on_event: Callable[[str, dict[str, Any]], bool],
+    offsets: dict[str, int] | None = None,
+    *,
+    interval: float = 0.5,
+    receive: bool = True,
+    duration: float | None = None,
+    max_events: int | None = None,
+) -> int:
+    """Poll the inbox (receiving in-process when no daemon does) until stopped; returns events shown.
+
+    ``on_event`` returns whether the event counted. Errors are reported once and polling goes on.
+    """
+    import asyncio
+    import contextlib
+    import signal
+
+    from wire_cli.watch import InboxWatcher
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    watcher = InboxWatcher(agent.home.inbox_dir, offsets=offsets)
+    shown = 0
+    last_error = ""
+    async with agent:
+        if receive and agent.endpoints():
+            try:
+                if await agent.start_receiving():
+                    ctx.out.note("no daemon serves this home: receiving in this process (`wire daemon` runs one)")
+            except Exception as exc:  # noqa: BLE001 - monitor survives errors
+                ctx.out.warn(f"cannot receive in this process: {exc}")
+        deadline = None if duration is None else loop.time() + duration
+        while not stop.is_set():
+            try:
+                for name, event in watcher.poll():
+                    if on_event(name, event):
+                        shown += 1
+                ctx.out.flush()
+                last_error = ""
+            except BrokenPipeError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one bad poll must not end the stream
+                if str(exc) != last_error:
+                    ctx.out.warn(f"inbox poll failed ({exc}); still watching")
+                    last_error = str(exc)
+            if (max_events is not None and shown >= max_events) or (deadline is not None and loop.time() >= deadline):
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+    return shown
+
+
+# --- monitor ------------------------------------------------------------------------------------
+
+
+def _monitor_json(name: str, event: dict[str, Any], verified: bool) -> dict[str, Any]:
+    from wire_cli.views import body_preview, redact
+
+    return {
+        "peer": name,
+        "event_id": event.get("event_id"),
+        "type": event.get("type"),
+        "kind": event.get("kind"),
+        "body_preview": body_preview(event),
+        "verified": verified,
+        "timestamp": event.get("timestamp"),
+        "raw": redact(event),
+    }
+
+
+def monitor(  # noqa: PLR0917 - typer maps parameters to options
+    peer: Annotated[str | None, typer.Option("--peer", help="Only this peer.")] = None,
+    replay: Annotated[int, typer.Option("--replay", help="First show the last N events.")] = 0,
+    include_handshake: Annotated[
+        bool, typer.Option("--include-handshake", help="Also pair_drop, pair_drop_ack, heartbeat.")
+    ] = False,
+    interval_ms: Annotated[int, typer.Option("--interval-ms", help="Poll interval (min 50).")] = 500,
+    no_receive: Annotated[bool, typer.Option("--no-receive", help="Only watch files; never fetch in-process.")] = False,
+    max_events: Annotated[int | None, typer.Option("--max-events", help="Exit after N events.")] = None,
+    duration: Annotated[float | None, typer.Option("--duration", help="Exit after this many seconds.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """One line per new message, as it arrives (arm this in your agent harness)."""
+    with cli(json_) as ctx:
+        from wire_cli.views import HANDSHAKE_TYPES, event_line, reverify
+        from wire_cli.watch import read_all
+
+        agent = ctx.agent()
+        handle = resolve_peer(agent, peer) if peer is not None else None
+
+        def wanted(name: str, event: dict[str, Any]) -> bool:
+            return (handle is None or name == handle) and (
+                include_handshake or event.get("type") not in HANDSHAKE_TYPES
+            )
+
+        def show(name: str, event: dict[str, Any]) -> bool:
+            if not wanted(name, event):
+                return False
+            verified = reverify(event, agent.trust)
+            if ctx.json:
+                ctx.out.json(_monitor_json(name, event, verified), compact=True)
+            else:
+                ctx.out.line(event_line(ctx.out, name, event, verified))
+            return True
+
+        events, offsets = read_all(agent.home.inbox_dir)
+        if replay > 0:
+            chosen = sorted((e for e in events if wanted(*e)), key=lambda item: str(item[1].get("timestamp", "")))
+            for name, event in chosen[-replay:]:
+                show(name, event)
+        ctx.out.flush()
+        ctx.run(
+            follow(
+                ctx,
+                agent,
+                show,
+                offsets,
+                interval=max(interval_ms, 50) / 1000,
+                receive=not no_receive,
+                duration=duration,
+                max_events=max_events,
+            )
+        )
+
+
+# --- pull / push --------------------------------------------------------------------------------
+
+
+def pull(json_: JsonOpt = False) -> None:
+    """Fetch, verify and file new events from all your relay slots now."""
+    with cli(json_) as ctx:
+        from wire_cli.views import HANDSHAKE_TYPES, event_line, redact
+
+        agent = ctx.agent()
+
+        async def go() -> Any:
+            async with agent:
+                return await agent.pull()
+
+        reports = ctx.run(go())
+        inboxed = [e for r in reports for e in r.inboxed]
+        data = {
+            "endpoints": len(reports),
+            "fetched": sum(r.fetched for r in reports),
+            "inboxed": len(inboxed),
+            "duplicates": sum(r.duplicates for r in reports),
+            "held": sorted({h for r in reports for h in r.held}),
+            "consumed": sum(r.consumed for r in reports),
+            "rejected": [x.to_json() for r in reports for x in r.rejected],
+            "events": [{**redact(e.event), "peer": e.peer} for e in inboxed],
+        }
+
+        def human() -> None:
+            ctx.out.line(f"pulled {data['fetched']} event(s) from {data['endpoints']} slot(s): {len(inboxed)} new")
+            for event in inboxed:
+                if event.type not in HANDSHAKE_TYPES:
+                    ctx.out.line("  " + event_line(ctx.out, event.peer, event.event, True))
+            if data["consumed"]:
+                ctx.out.line(f"  {data['consumed']} pairing event(s) handled — `wire pending` shows requests")
+            for rejection in data["rejected"]:
+                ctx.out.warn(f"refused {rejection['event_id']}: {rejection['reason']}")
+
+        ctx.out.emit(data, human)
+
+
+def push(
+    peer: Annotated[str | None, typer.Argument(help="Only this peer's queue.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Deliver what is queued in the outbox now."""
+    with cli(json_) as ctx:
+        agent = ctx.agent()
+        handle = resolve_peer(agent, peer) if peer is not None else None
+
+        async def go() -> tuple[list[Any], dict[str, int]]:
+            async with agent:
+                results = await agent.push(handle)
+                return results, agent.sender.outbox.backlog()
+
+        results, backlog = ctx.run(go())
+        counts = {s: sum(1 for r in results if r.status == s) for s in ("delivered", "duplicate", "rejected")}
+        data = {**counts, "still_queued": backlog, "results": [r.to_json() for r in results]}
+        left = sum(backlog.values())
+        human = (
+            f"pushed: {counts['delivered']} delivered, {counts['duplicate']} duplicate, {counts['rejected']} refused"
+        )
+        human += f"; {left} still queued (relay unreachable?)" if left else "; outbox empty"
+        ctx.out.emit(data, human)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(send)
+    app.command()(tail)
+    app.command()(monitor)
+    app.command()(pull)
+    app.command()(push)

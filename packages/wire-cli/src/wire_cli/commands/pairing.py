@@ -1,0 +1,374 @@
+# SPDX-License-Identifier: MIT
+"""Pairing: dial, pending, accept, reject, invite, accept-invite, pair-host/join/confirm, plus the
+deprecated hidden aliases (pair-accept, pair-reject, pair-list-inbound, add) that nag once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from wire_cli.commands import JsonOpt
+from wire_cli.context import Ctx, cli
+from wire_cli.output import CliError, clean
+
+if TYPE_CHECKING:
+    from wire_client import WireAgent
+
+__all__ = ["nag", "register"]
+
+_INVITE_PREFIXES = ("wire://pair?",)
+
+
+def nag(ctx: Ctx, verb: str, replacement: str) -> None:
+    """The deprecation banner: human mode only, once per process, silenced by WIRE_DEPRECATION_NAGGED_<verb>."""
+    marker = "WIRE_DEPRECATION_NAGGED_" + verb.replace("-", "_")
+    if ctx.json or os.environ.get(marker):
+        return
+    os.environ[marker] = "1"
+    ctx.out.note(
+        f"wire {verb}: DEPRECATED in v0.9 — use `wire {replacement}`. Will be removed in v1.0. "
+        f"Suppress: set {marker}=1."
+    )
+
+
+def _pairing(agent: WireAgent) -> Any:
+    pairing = getattr(agent, "pairing", None)
+    if pairing is None:
+        raise CliError(
+            "this wire-client has no pairing API yet",
+            hint="upgrade it: `pip install -U wire-client` (meanwhile, Python embedders can use `agent.add_peer`)",
+            code="unsupported",
+        )
+    return pairing
+
+
+def _call(ctx: Ctx, agent: WireAgent, step: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run one async pairing call with the agent open, inside one event loop."""
+
+    async def go() -> Any:
+        async with agent:
+            return await step(_pairing(agent))
+
+    return ctx.run(go())
+
+
+def _persona(ctx: Ctx, did: object, character: object = None) -> str:
+    from wire_protocol import Character, Palette, character_for
+
+    if isinstance(character, dict) and isinstance(character.get("palette"), dict):
+        try:
+            return ctx.out.persona(
+                Character(
+                    nickname=str(character["nickname"]),
+                    emoji=str(character["emoji"]),
+                    palette=Palette(**character["palette"]),
+                )
+            )
+        except (KeyError, TypeError):
+            pass
+    return ctx.out.persona(character_for(did if isinstance(did, str) and did else None))
+
+
+# --- dial / pending / accept / reject -----------------------------------------------------------
+
+
+def dial(
+    name: Annotated[str, typer.Argument(help="nick@domain, a pinned peer, or a sister session.")],
+    message: Annotated[str | None, typer.Argument(help="Optional first message (kind claim).")] = None,
+    relay: Annotated[str | None, typer.Option("--relay", help="Resolve nick@domain through this relay.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Go talk to this name: send a pair request to nick@domain, or pair a sister session."""
+    _dial(name, message, relay, json_, "dial")
+
+
+def _dial(name: str, message: str | None, relay: str | None, json_: bool, verb: str) -> None:
+    with cli(json_) as ctx:
+        if verb != "dial":
+            nag(ctx, verb, "dial")
+        agent = ctx.agent()
+        result = _call(ctx, agent, lambda p: p.dial(name, message, relay_url=relay))
+        data = result.to_json()
+        if not data.get("found", True):
+            if ctx.json:
+                ctx.out.json(data)
+                return
+            from wire_cli.names import miss_error
+
+            raise miss_error(name, list(data.get("candidates") or []))
+        ctx.out.emit(data, lambda: _dial_human(ctx, data))
+
+
+def _dial_human(ctx: Ctx, data: dict[str, Any]) -> None:
+    handle = clean(data.get("resolved_handle") or data.get("peer_handle") or "?")
+    who = f"{_persona(ctx, data.get('paired_with'), data.get('character'))} ({handle})"
+    status = data.get("status")
+    if status == "drop_sent":
+        ctx.out.line(f"📞 pair request sent to {who}" if ctx.out.emoji else f"pair request sent to {who}")
+        ctx.out.line("  they see it in `wire pending`; once they `wire accept` you, messages flow both ways")
+    elif status == "already_paired":
+        ctx.out.line(f"already paired with {who}")
+    elif status == "accepted":
+        ctx.out.line(f"{who} had already asked you — accepted; you are paired")
+    else:
+        ctx.out.line(f"paired with {who} ({clean(data.get('via') or status)})")
+    for step in data.get("steps") or []:
+        if isinstance(step, dict) and step.get("step") == "sent":
+            ctx.out.line(f"  message: {clean(step.get('status') or 'sent')}")
+        elif isinstance(step, dict) and step.get("step") == "send_failed":
+            ctx.out.warn(f"the message was not sent: {step.get('error')}")
+
+
+def pending(json_: JsonOpt = False) -> None:
+    """Pair requests waiting for your answer (accept or reject them)."""
+    _pending(json_, "pending")
+
+
+def _pending(json_: bool, verb: str) -> None:
+    with cli(json_) as ctx:
+        if verb != "pending":
+            nag(ctx, verb, "pending")
+        from wire_cli.commands.messaging import pull_if_no_daemon
+
+        agent = ctx.agent()
+
+        async def go() -> list[Any]:
+            async with agent:
+                await pull_if_no_daemon(ctx, agent)
+                return list(_pairing(agent).pending())
+
+        requests = [r.to_json() for r in ctx.run(go())]
+
+        def human() -> None:
+            if not requests:
+                ctx.out.line("no pending pair requests")
+                return
+            ctx.out.line(f"{len(requests)} pending pair request(s):")
+            for r in requests:
+                persona = _persona(ctx, r.get("peer_did"), r.get("character"))
+                ctx.out.line(f"  {persona} ({clean(r.get('peer_handle') or '?')}) wants to pair with you")
+                ctx.out.line(
+                    ctx.out.dim(
+                        f"      {r.get('peer_did')} · fingerprint {r.get('fingerprint')}"
+                        f" · via {clean(r.get('peer_relay_url') or '?')}"
+                    )
+                )
+            ctx.out.line("→ to accept any: `wire accept <name>` (or `wire reject <name>`)")
+
+        ctx.out.emit(requests, human)
+
+
+def accept(
+    target: Annotated[str, typer.Argument(help="A pending requester (handle/nickname), or an invite URL.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Accept a pair request from `wire pending` (or an invite URL): pin them and send your ack."""
+    _accept(target, json_, "accept")
+
+
+def _accept(target: str, json_: bool, verb: str) -> None:
+    if target.startswith(_INVITE_PREFIXES) or ("://" in target and "/i/" in target):
+        accept_invite(target, json_=json_)
+        return
+    with cli(json_) as ctx:
+        if verb != "accept":
+            nag(ctx, verb, "accept")
+        agent = ctx.agent()
+        data = _call(ctx, agent, lambda p: p.accept(target)).to_json()
+        ack = data.get("ack") or {}
+        tail = (
+            ""
+            if ack.get("status") in (None, "delivered", "duplicate")
+            else f" (ack {ack.get('status')}: {ack.get('reason')})"
+        )
+        who = clean(data.get("peer_handle") or target)
+        ctx.out.emit(
+            data,
+            f'paired with {who} — `wire send {who} "hi"`{tail}',
+        )
+
+
+def reject(
+    peer: Annotated[str, typer.Argument(help="The requester to refuse.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Refuse a pair request (nothing is sent to them; their request does not come back)."""
+    _reject(peer, json_, "reject")
+
+
+def _reject(peer: str, json_: bool, verb: str) -> None:
+    with cli(json_) as ctx:
+        if verb != "reject":
+            nag(ctx, verb, "reject")
+        agent = ctx.agent()
+        data = _call(ctx, agent, lambda p: p.reject(peer)).to_json()
+        text = f"rejected {clean(peer)}" if data.get("had_pending") else f"nothing pending from {clean(peer)}"
+        ctx.out.emit(data, text)
+
+
+# --- invites ------------------------------------------------------------------------------------
+
+
+def invite(
+    ttl: Annotated[int, typer.Option("--ttl", help="Seconds the invite stays valid.")] = 3600,
+    uses: Annotated[int, typer.Option("--uses", help="How many peers may use it.")] = 1,
+    share: Annotated[bool, typer.Option("--share", help="Also register a short https URL.")] = False,
+    relay: Annotated[str | None, typer.Option("--relay", help="Relay for the short URL.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Mint a one-paste invite URL (a bearer secret: share it privately)."""
+    with cli(json_) as ctx:
+        agent = ctx.agent()
+        data = _call(
+            ctx, agent, lambda p: p.mint_invite(ttl_seconds=ttl, uses=uses, share=share, relay_url=relay)
+        ).to_json()
+        url = data.get("short_url") or data.get("invite_url")
+        ctx.out.emit(
+            data, f"{url}\n  valid {ttl} s for {uses} use(s); the other side runs `wire accept-invite '<url>'`"
+        )
+
+
+def accept_invite(
+    url: Annotated[str, typer.Argument(help="wire://pair?… or https://<relay>/i/<token>.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Pair using an invite URL someone shared with you."""
+    with cli(json_) as ctx:
+        agent = ctx.agent()
+        data = _call(ctx, agent, lambda p: p.accept_invite(url)).to_json()
+        ctx.out.emit(data, f"paired with {clean(data.get('peer_handle') or '?')} ({data.get('status')})")
+
+
+# --- SAS ----------------------------------------------------------------------------------------
+
+
+def _sas_human(ctx: Ctx, data: dict[str, Any]) -> None:
+    state = data.get("state")
+    if data.get("code_phrase") and state == "waiting":
+        ctx.out.line(f"code phrase: {data['code_phrase']}  (read it to the other operator)")
+    if data.get("sas"):
+        ctx.out.line(f"SAS: {data['sas']} — compare with the other side, then type their digits back")
+    ctx.out.line(f"state: {state}; session {data.get('session_id')}")
+    if data.get("next"):
+        ctx.out.line(f"next: {data['next']}")
+
+
+def _sas_flow(ctx: Ctx, agent: WireAgent, start: Callable[[Any], Awaitable[Any]], wait: int) -> None:
+    data = _call(ctx, agent, start).to_json()
+    if ctx.json or wait <= 0 or data.get("state") != "sas_ready" or not _interactive():
+        ctx.out.emit(data, lambda: _sas_human(ctx, data))
+        return
+    _sas_human(ctx, data)
+    digits = typer.prompt("type the 6 digits the OTHER side shows")
+    session = str(data["session_id"])
+    final = _call(ctx, agent, lambda p: p.pair_confirm(session, digits, wait_seconds=wait)).to_json()
+    ctx.out.emit(final, lambda: _sas_human(ctx, final))
+
+
+def _interactive() -> bool:
+    import sys
+
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def pair_host(
+    relay: Annotated[str | None, typer.Option("--relay", help="Relay for the rendezvous (default: yours).")] = None,
+    wait: Annotated[int, typer.Option("--wait", help="Seconds to wait for the other side.")] = 0,
+    detach: Annotated[bool, typer.Option("--detach", help="Let the daemon finish the handshake.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """SAS pairing, host side: prints a code phrase to read to the other operator."""
+    with cli(json_) as ctx:
+        agent = ctx.agent()
+        _sas_flow(ctx, agent, lambda p: p.pair_host(relay_url=relay, wait_seconds=wait, detach=detach), wait)
+
+
+def pair_join(
+    code: Annotated[str, typer.Argument(help="The code phrase the host read to you (NN-XXXXXX).")],
+    relay: Annotated[str | None, typer.Option("--relay", help="Relay for the rendezvous (default: yours).")] = None,
+    wait: Annotated[int, typer.Option("--wait", help="Seconds to wait for the SAS.")] = 8,
+    detach: Annotated[bool, typer.Option("--detach", help="Let the daemon finish the handshake.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """SAS pairing, guest side."""
+    with cli(json_) as ctx:
+        agent = ctx.agent()
+        _sas_flow(ctx, agent, lambda p: p.pair_join(code, relay_url=relay, wait_seconds=wait, detach=detach), wait)
+
+
+def pair_confirm(
+    session: Annotated[str, typer.Argument(help="Session id (or code phrase) of the SAS pairing.")],
+    digits: Annotated[str, typer.Argument(help="The 6 digits the OTHER side shows.")],
+    wait: Annotated[int, typer.Option("--wait", help="Seconds to wait for completion (0: the daemon finishes).")] = 30,
+    json_: JsonOpt = False,
+) -> None:
+    """Confirm a SAS pairing with the digits typed back; a mismatch aborts it for good (exit 1)."""
+    with cli(json_) as ctx:
+        agent = ctx.agent()
+        data = _call(ctx, agent, lambda p: p.pair_confirm(session, digits, wait_seconds=wait)).to_json()
+        ctx.out.emit(data, lambda: _sas_human(ctx, data))
+
+
+def pair_list(json_: JsonOpt = False) -> None:
+    """SAS pairings in progress."""
+    with cli(json_) as ctx:
+        agent = ctx.agent()
+        items = [s.to_json() for s in _pairing(agent).pair_list()]
+        lines = [f"{s.get('session_id')} {s.get('role')} {s.get('state')} {s.get('code_phrase') or ''}" for s in items]
+        ctx.out.emit(items, "\n".join(lines) or "no SAS pairings in progress")
+
+
+def pair_cancel(session: Annotated[str, typer.Argument()], json_: JsonOpt = False) -> None:
+    """Cancel a SAS pairing in progress."""
+    with cli(json_) as ctx:
+        agent = ctx.agent()
+        data = _call(ctx, agent, lambda p: p.pair_cancel(session))
+        data = data.to_json() if hasattr(data, "to_json") else {"session_id": session, "state": "cancelled"}
+        ctx.out.emit(data, f"cancelled {clean(session)}")
+
+
+# --- deprecated aliases -------------------------------------------------------------------------
+
+
+def _pair_accept(peer: Annotated[str, typer.Argument()], json_: JsonOpt = False) -> None:
+    """Deprecated: `wire accept`."""
+    _accept(peer, json_, "pair-accept")
+
+
+def _pair_reject(peer: Annotated[str, typer.Argument()], json_: JsonOpt = False) -> None:
+    """Deprecated: `wire reject`."""
+    _reject(peer, json_, "pair-reject")
+
+
+def _pair_list_inbound(json_: JsonOpt = False) -> None:
+    """Deprecated: `wire pending`."""
+    _pending(json_, "pair-list-inbound")
+
+
+def _add(
+    name: Annotated[str, typer.Argument()],
+    message: Annotated[str | None, typer.Argument()] = None,
+    relay: Annotated[str | None, typer.Option("--relay")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Deprecated: `wire dial`."""
+    _dial(name, message, relay, json_, "add")
+
+
+def register(app: typer.Typer) -> None:
+    for func in (dial, pending, accept, reject, invite):
+        app.command()(func)
+    app.command("accept-invite")(accept_invite)
+    app.command("pair-host")(pair_host)
+    app.command("pair-join")(pair_join)
+    app.command("join", hidden=True)(pair_join)
+    app.command("pair-confirm")(pair_confirm)
+    app.command("pair-list", hidden=True)(pair_list)
+    app.command("pair-cancel", hidden=True)(pair_cancel)
+    app.command("pair-accept", hidden=True)(_pair_accept)
+    app.command("pair-reject", hidden=True)(_pair_reject)
+    app.command("pair-list-inbound", hidden=True)(_pair_list_inbound)
+    app.command("add", hidden=True)(_add)

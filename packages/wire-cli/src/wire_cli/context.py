@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: MIT
+"""What every verb works with: the output policy, the home, an event loop, and error handling.
+
+Stdlib only at import time. wire-client is imported by the verbs that need it, never here, so
+``wire --help`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Coroutine, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from wire_cli._env import color_wanted, emoji_env, json_wanted
+from wire_cli.output import CliError, Output
+
+if TYPE_CHECKING:
+    from wire_client import WireAgent, WireHome
+
+__all__ = ["Ctx", "cli"]
+
+T = TypeVar("T")
+
+
+class Ctx:
+    """What a verb works with: the output policy, the home, and an event loop runner."""
+
+    def __init__(self, json_flag: bool = False, *, env: Mapping[str, str] | None = None) -> None:
+        self.env: Mapping[str, str] = os.environ if env is None else env
+        self.out = Output(json_mode=json_wanted(json_flag, self.env), color=color_wanted(self.env))
+        self._emoji: bool | None = None
+
+    @property
+    def json(self) -> bool:
+        return self.out.json_mode
+
+    def enable_emoji_detection(self) -> None:
+        """Decide emoji vs ASCII tags (``wire_protocol.terminal_supports_emoji``; imports wire_protocol)."""
+        from wire_protocol import terminal_supports_emoji
+
+        self.out.emoji = terminal_supports_emoji(emoji_env(self.env), is_windows=sys.platform == "win32")
+
+    def home(self) -> WireHome:
+        from wire_client import WireHome
+
+        return WireHome.from_env(self.env)
+
+    def require_home(self) -> WireHome:
+        home = self.home()
+        if not home.is_initialized:
+            raise CliError(
+                f"no wire identity in {home.config_dir}",
+                hint="run `wire init <handle> --relay <url>` (or `wire init <handle> --offline` for keys only)",
+                code="not_initialized",
+            )
+        return home
+
+    def agent(self) -> WireAgent:
+        """The identity of this home; network verbs close it with ``async with agent:`` in their loop."""
+        from wire_client import Identity, WireAgent
+
+        home = self.require_home()
+        return WireAgent(home, Identity.load(home))
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        import asyncio
+
+        return asyncio.run(coro)
+
+
+@contextlib.contextmanager
+def cli(json_flag: bool = False, *, emoji: bool = True) -> Iterator[Ctx]:
+    """Run one verb: build its :class:`Ctx`, turn failures into a message on stderr and an exit code.
+
+    Exits with ``SystemExit`` (not typer's ``Exit``) so the typer-free fast paths can use it too.
+    """
+    ctx = Ctx(json_flag)
+    if emoji:
+        ctx.enable_emoji_detection()
+    try:
+        yield ctx
+    except CliError as err:
+        ctx.out.flush()
+        ctx.out.error(err)
+        raise SystemExit(err.exit_code) from None
+    except KeyboardInterrupt:
+        ctx.out.flush()
+        raise SystemExit(130) from None
+    except Exception as exc:  # every library error becomes a message, never a traceback
+        from wire_cli.errors import translate
+
+        translated = translate(exc)
+        if translated is None:
+            raise
+        ctx.out.flush()
+        ctx.out.error(translated)
+        raise SystemExit(translated.exit_code) from None

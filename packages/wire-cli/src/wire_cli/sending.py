@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: MIT
+"""``wire send``: shared by the typer verb and the typer-free fast path in ``__main__`` (the send
+budget is 300 ms wall, and typer's argument coercion alone imports pydantic)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wire_cli.context import Ctx, cli
+from wire_cli.output import CliError, clean
+
+if TYPE_CHECKING:
+    from wire_client import SendResult, WireAgent
+
+__all__ = ["parse_argv", "read_body", "run_send"]
+
+_VALUE_OPTIONS = {"--deadline": "deadline", "--check-cap": "check_cap"}
+_FLAG_OPTIONS = {"--queue": "queue", "--json": "json_flag"}
+
+
+def _json_container(text: str) -> Any:
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            pass
+    return None
+
+
+def read_body(text: str) -> Any:
+    """The body to send: ``-`` = stdin, ``@path`` = a file, else the text itself.
+
+    A JSON object or array is sent as JSON; anything else as a string (stdin/file: trailing newline dropped).
+    """
+    if text == "-":
+        raw = sys.stdin.read()
+    elif text.startswith("@") and len(text) > 1:
+        path = Path(text[1:]).expanduser()
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot read the body from {path}: {exc.strerror}", code="usage", exit_code=2) from None
+    else:
+        parsed = _json_container(text)
+        return text if parsed is None else parsed
+    parsed = _json_container(raw)
+    return raw.removesuffix("\n") if parsed is None else parsed
+
+
+def parse_argv(argv: list[str]) -> dict[str, Any] | None:
+    """``send`` arguments for the fast path; ``None`` for anything unusual (typer then handles it)."""
+    positional: list[str] = []
+    options: dict[str, Any] = {}
+    items = iter(argv)
+    for arg in items:
+        name, _, inline = arg.partition("=")
+        if name in _VALUE_OPTIONS:
+            value = inline or next(items, None)
+            if value is None:
+                return None
+            options[_VALUE_OPTIONS[name]] = value
+        elif arg in _FLAG_OPTIONS:
+            options[_FLAG_OPTIONS[arg]] = True
+        elif arg.startswith("-") and arg != "-":
+            return None
+        else:
+            positional.append(arg)
+    if len(positional) not in (2, 3):
+        return None
+    body = positional[2] if len(positional) == 3 else None
+    return {"peer": positional[0], "kind_or_body": positional[1], "body": body, **options}
+
+
+def _verdict_line(ctx: Ctx, result: SendResult, persona: str) -> str:
+    short = result.event_id[:12]
+    if result.status == "delivered":
+        return f"{ctx.out.mark(True)} delivered to {persona} — event {short} via {result.endpoint}"
+    if result.status == "duplicate":
+        return f"{ctx.out.mark(True)} already delivered to {persona} (duplicate) — event {short}"
+    return (
+        f"{ctx.out.mark(None)} queued for {persona}: {result.reason} — event {short}; "
+        "the daemon delivers it when the relay answers (`wire daemon`, or `wire push` now)"
+    )
+
+
+def _target(agent: WireAgent, name: str) -> str:
+    """The pinned handle for ``name``; an unpaired sister session or a miss goes to wire-client as typed
+    (it pairs a local sister first, or raises ``PeerNotFoundError`` with did-you-mean candidates)."""
+    from wire_cli.names import miss_error, resolve
+    from wire_protocol import bare_handle
+
+    match, candidates = resolve(agent, bare_handle(name) if "@" in name and not name.startswith("did:") else name)
+    if match is None:
+        raise miss_error(name, candidates)
+    return match.handle if match.kind == "pinned_peer" else name
+
+
+def run_send(
+    peer: str,
+    kind_or_body: str,
+    body: str | None,
+    *,
+    deadline: str | None = None,
+    check_cap: str | None = None,
+    queue: bool = False,
+    json_flag: bool = False,
+) -> None:
+    """Sign and deliver one message; print the verdict (delivered / duplicate / queued + reason)."""
+    with cli(json_flag) as ctx:
+        kind, text = ("claim", kind_or_body) if body is None else (kind_or_body, body)
+        payload = read_body(text)
+        agent = ctx.agent()
+        handle = _target(agent, peer)
+
+        async def go() -> SendResult:
+            async with agent:
+                return await agent.send(
+                    handle, payload, type=kind, deadline=deadline, check_cap=check_cap, queue_only=queue
+                )
+
+        result = ctx.run(go())
+        for warning in result.warnings:
+            ctx.out.warn(warning)
+        from wire_cli.views import card_character
+
+        record = agent.trust.get(result.peer)
+        persona = ctx.out.persona(card_character(record.did if record else None, record.card if record else None))
+        ctx.out.emit(result.to_json(), _verdict_line(ctx, result, f"{persona} ({clean(result.peer)})"))

@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: MIT
+"""Shared JSON shapes and prose for peers and events (imported by verbs, after wire-client)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from wire_cli.output import Output, clean, clean_block
+
+if TYPE_CHECKING:
+    from wire_client import Endpoint, TrustRecord, TrustStore
+    from wire_protocol import Character, JSONObject
+
+__all__ = [
+    "HANDSHAKE_TYPES",
+    "body_preview",
+    "card_character",
+    "effective_tier",
+    "event_line",
+    "peer_json",
+    "redact",
+    "reverify",
+]
+
+_SECRET_KEYS = frozenset({"slot_token", "token", "private_key"})
+
+
+def redact(value: Any) -> Any:
+    """A copy of ``value`` with every slot token replaced (pair events carry them; we never print one)."""
+    if isinstance(value, dict):
+        return {k: ("[redacted]" if k in _SECRET_KEYS and isinstance(v, str) else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+#: filtered from monitor/notify unless asked for
+HANDSHAKE_TYPES = frozenset({"pair_drop", "pair_drop_ack", "heartbeat"})
+
+
+def card_character(did: str | None, card: Mapping[str, Any] | None) -> Character:
+    """The peer's character, honouring its card's ``display.nickname``/``display.emoji`` (sanitized)."""
+    from wire_protocol import character_for
+
+    display = card.get("display") if card else None
+    nickname = display.get("nickname") if isinstance(display, dict) else None
+    emoji = display.get("emoji") if isinstance(display, dict) else None
+    return character_for(
+        did or None,
+        nickname_override=nickname if isinstance(nickname, str) else None,
+        emoji_override=emoji if isinstance(emoji, str) else None,
+    )
+
+
+def effective_tier(tier: str, endpoints: list[Endpoint]) -> str:
+    """``VERIFIED`` with no usable slot yet shows as ``PENDING_ACK`` (the ack has not arrived)."""
+    if tier == "VERIFIED" and not any(ep.is_ready for ep in endpoints):
+        return "PENDING_ACK"
+    return tier
+
+
+def peer_json(record: TrustRecord, endpoints: list[Endpoint]) -> JSONObject:
+    """``{handle, did, tier, tier_raw, capabilities, character, reachable, endpoints}`` (no tokens)."""
+    character = card_character(record.did, record.card)
+    return {
+        "handle": record.handle,
+        "did": record.did,
+        "tier": effective_tier(record.tier.name, endpoints),
+        "tier_raw": record.tier.name,
+        "capabilities": list(record.capabilities),
+        "character": character.to_json(),  # type: ignore[dict-item]
+        "reachable": any(ep.is_ready for ep in endpoints),
+        "endpoints": [ep.redacted() for ep in endpoints],
+    }
+
+
+def reverify(event: Mapping[str, Any], trust: TrustStore) -> bool:
+    """Re-check a stored event's signature against the trust ring as it is now."""
+    from wire_protocol import WireError, verify_event
+
+    try:
+        verify_event(dict(event), trust)
+    except WireError:
+        return False
+    return True
+
+
+def body_text(event: Mapping[str, Any]) -> str:
+    if "enc" in event:
+        return "(encrypted body)"
+    body = redact(event.get("body"))
+    if isinstance(body, str):
+        return body
+    import json
+
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def body_preview(event: Mapping[str, Any], limit: int = 120) -> str:
+    return " ".join(body_text(event).split())[:limit]
+
+
+def event_line(out: Output, peer: str, event: Mapping[str, Any], verified: bool, *, full: bool = False) -> str:
+    """``[2026-05-23 10:00:00] 🦊 noble-creek (alice) claim: hi ✓``."""
+    from wire_protocol import character_for
+
+    ts = str(event.get("timestamp", ""))[:19].replace("T", " ")
+    character = character_for(str(event.get("from") or "") or None)
+    kind = clean(event.get("type") or event.get("kind") or "?", 32)
+    text = clean_block(body_text(event)) if full else clean(body_preview(event), 120)
+    if full and "\n" in text:
+        text = "\n    " + text.replace("\n", "\n    ")
+    deadline = event.get("time_sensitive_until")
+    due = f" (by {clean(deadline, 40)})" if deadline else ""
+    who = f"{out.persona(character)} ({clean(peer)})"
+    return f"[{ts}] {who} {kind}{due}: {text} {out.mark(verified)}"
