@@ -16,7 +16,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.9"
 
 $(STAMP): $(BIN)/python $(PYPROJECTS)
-	$(UV) pip install --quiet --python $(BIN)/python --group dev \
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python --group dev \
 	  $(foreach p,$(PKGS),-e "packages/$(p)[test]")
 	touch $(STAMP)
 

@@ -101,7 +101,10 @@ def main() -> int:
         proc, url = start_relay(root)
         try:
             asyncio.run(pair(root, url))
-            env = {**os.environ, "WIRE_HOME": str(root / "alice"), "WIRE_NO_TOASTS": "1"}
+            # as on a normal install: bytecode caches are written and used (some sandboxes set
+            # PYTHONDONTWRITEBYTECODE, which makes every run recompile every module from source)
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            env |= {"WIRE_HOME": str(root / "alice"), "WIRE_NO_TOASTS": "1"}
             env.pop("WIRE_NO_AUTO_JSON", None)
             cache = root / "alice" / "state" / "wire" / "whoami-cache.json"
             results = {

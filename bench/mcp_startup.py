@@ -51,7 +51,8 @@ def _read(proc: subprocess.Popen[bytes], want_id: int) -> tuple[dict[str, Any], 
 
 
 def run_once(command: list[str], home: Path) -> tuple[float, int, int]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRE_")} | {
+    # as on a normal install: bytecode caches written and used (PYTHONDONTWRITEBYTECODE dropped)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRE_") and k != "PYTHONDONTWRITEBYTECODE"} | {
         "WIRE_HOME": str(home),
         "WIRE_NO_TOASTS": "1",
     }

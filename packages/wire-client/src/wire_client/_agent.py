@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Self
 
-from wire_client._daemon import Daemon, Receiver, daemon_status
 from wire_client._endpoints import Endpoint, RelayStateStore, Scope
 from wire_client._errors import DaemonAlreadyRunningError, PeerNotFoundError, WireClientError
 from wire_client._home import WireHome
@@ -35,6 +34,8 @@ from wire_protocol._character import Character, character_for
 
 if TYPE_CHECKING:
     from wire_client._pairing import Pairing
+
+# The daemon and pairing modules load on first use: a one-shot `wire send` never needs them.
 
 __all__ = ["PeerInfo", "WireAgent", "open_home"]
 
@@ -263,6 +264,8 @@ class WireAgent:
         :meth:`close`. ``receive=False`` only watches the inbox files.
         """
         if receive is None:
+            from wire_client._daemon import daemon_status
+
             status = daemon_status(self.home)
             receive = status is None or not status.running
         if receive:
@@ -274,6 +277,8 @@ class WireAgent:
         """Run the receiver (streams + outbox push) in this process until :meth:`close`; False if a daemon runs."""
         if self._receiver_task is not None and not self._receiver_task.done():
             return True
+        from wire_client._daemon import Daemon, Receiver
+
         daemon = Daemon(self.home, notifications=False)
         try:
             daemon.acquire()
