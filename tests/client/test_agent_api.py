@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import wire_client
-from tests.client.conftest import inbox_lines, make_agent, pair_manually, paired_agents, wait_for
+from tests.client.conftest import inbox_lines, make_agent, pair_manually, paired_agents, uniq, wait_for
 from tests.client.test_relay_client import reference_relay  # noqa: F401 - fixture
 from tests.helpers.relay_process import RelayProcess
 from wire_client import InboxEvent, Receiver, WireAgent
@@ -76,3 +76,22 @@ def test_public_api_surface() -> None:
     assert issubclass(wire_client.RelayUnreachable, wire_client.TransportError)
     assert issubclass(wire_client.RelayError, wire_client.WireClientError)
     assert WireAgent is wire_client.WireAgent
+
+
+async def test_attach_relay_binds_once_and_claims(shared_relay: RelayProcess, tmp_path: Path) -> None:
+    nick = uniq("attach")
+    async with make_agent(tmp_path, nick) as agent:
+        first = await agent.attach_relay(shared_relay.url + "/")
+        assert (first.newly_bound, first.claimed, first.claim_error) == (True, True, None)
+        again = await agent.attach_relay(shared_relay.url)  # same relay: the slot is reused, re-claim is fine
+        assert (again.newly_bound, again.claimed) == (False, True)
+        assert again.endpoint.slot_id == first.endpoint.slot_id
+        assert "slot_token" not in str(again.to_json())
+        resolved = await agent.relay(shared_relay.url).resolve_handle(nick)
+        assert resolved["did"] == agent.did
+    async with make_agent(tmp_path / "other", nick) as squatter:  # same nick, different key
+        taken = await squatter.attach_relay(shared_relay.url)
+        assert taken.newly_bound
+        assert not taken.claimed
+        assert taken.claim_error
+        assert taken.to_json()["claim_error"] == taken.claim_error

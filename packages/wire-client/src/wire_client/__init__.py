@@ -11,7 +11,7 @@ from wire_client.__about__ import __version__
 
 if TYPE_CHECKING:
     from wire_client.__about__ import __version__
-    from wire_client._agent import PeerInfo, WireAgent, open_home
+    from wire_client._agent import PeerInfo, RelayAttachment, WireAgent, open_home
     from wire_client._daemon import Daemon, DaemonPid, Receiver, daemon_status, run_daemon
     from wire_client._endpoints import CursorStore, Endpoint, RelayStateStore, Scope, order_for_sending
     from wire_client._errors import (
@@ -110,6 +110,7 @@ _LAZY: dict[str, str] = {
     "PairingFailedError": "wire_client._errors",
     "PairingHandler": "wire_client._pull",
     "PeerInfo": "wire_client._agent",
+    "RelayAttachment": "wire_client._agent",
     "PeerNotFoundError": "wire_client._errors",
     "PendingRequest": "wire_client._inbound",
     "PinResult": "wire_client._trust",
@@ -174,24 +175,17 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    # pairing
     "AcceptResult",
-    # errors
     "AlreadyInitializedError",
-    # sessions
     "BindResult",
     "CapabilityError",
-    # relays and endpoints
     "CursorStore",
-    # daemon and notifications
     "Daemon",
     "DaemonAlreadyRunningError",
     "DaemonError",
     "DaemonPid",
-    # messaging
     "DefaultPairingHandler",
     "DialResult",
-    # home, identity, trust
     "DisplayOverride",
     "Endpoint",
     "EventLog",
@@ -213,7 +207,6 @@ __all__ = [
     "PairingDecision",
     "PairingFailedError",
     "PairingHandler",
-    # high-level API
     "PeerInfo",
     "PeerNotFoundError",
     "PendingRequest",
@@ -224,6 +217,7 @@ __all__ = [
     "Receiver",
     "RejectResult",
     "Rejection",
+    "RelayAttachment",
     "RelayClient",
     "RelayError",
     "RelayInfo",

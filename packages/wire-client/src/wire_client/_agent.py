@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Self
 
 from wire_client._endpoints import Endpoint, RelayStateStore, Scope
-from wire_client._errors import DaemonAlreadyRunningError, PeerNotFoundError, WireClientError
+from wire_client._errors import DaemonAlreadyRunningError, PeerNotFoundError, RelayError, WireClientError
 from wire_client._home import WireHome
 from wire_client._identity import Identity, InitResult
 from wire_client._mailbox import EventLog, InboxEvent
@@ -37,7 +37,28 @@ if TYPE_CHECKING:
 
 # The daemon and pairing modules load on first use: a one-shot `wire send` never needs them.
 
-__all__ = ["PeerInfo", "WireAgent", "open_home"]
+__all__ = ["PeerInfo", "RelayAttachment", "WireAgent", "open_home"]
+
+
+@dataclass(frozen=True, slots=True)
+class RelayAttachment:
+    """The outcome of :meth:`WireAgent.attach_relay` (no token: safe to show to agents and operators)."""
+
+    endpoint: Endpoint
+    newly_bound: bool
+    claimed: bool
+    claim_error: str | None = None
+
+    def to_json(self) -> JSONObject:
+        data: JSONObject = {
+            "relay_url": self.endpoint.relay_url,
+            "slot_id": self.endpoint.slot_id,
+            "newly_bound": self.newly_bound,
+            "claimed": self.claimed,
+        }
+        if self.claim_error is not None:
+            data["claim_error"] = self.claim_error
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +167,25 @@ class WireAgent:
         endpoint = await self.pool.client(relay_url).allocate_slot(scope=scope, handle=self.handle)
         self.relay_state.add_self_endpoint(endpoint)
         return endpoint
+
+    async def attach_relay(self, relay_url: str, *, claim: bool = True) -> RelayAttachment:
+        """Get on the line at ``relay_url``: reuse or allocate our slot there, then claim our handle.
+
+        What ``wire init --relay`` and the MCP ``wire_init`` both do. A failed claim (nick taken,
+        reserved, relay without a directory) is reported, not raised: the slot works without it.
+        """
+        url = relay_url.rstrip("/")
+        endpoint = next((ep for ep in self.endpoints() if ep.relay_url == url), None)
+        newly_bound = endpoint is None
+        if endpoint is None:
+            endpoint = await self.bind_relay(url)
+        if not claim:
+            return RelayAttachment(endpoint=endpoint, newly_bound=newly_bound, claimed=False)
+        try:
+            await self.pool.client(url).claim_handle(self.handle, endpoint, self.card.to_json())
+        except RelayError as exc:
+            return RelayAttachment(endpoint=endpoint, newly_bound=newly_bound, claimed=False, claim_error=exc.message)
+        return RelayAttachment(endpoint=endpoint, newly_bound=newly_bound, claimed=True)
 
     async def claim(
         self, nick: str | None = None, *, public_url: str | None = None, discoverable: bool | None = None

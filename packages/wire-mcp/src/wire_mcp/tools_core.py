@@ -230,11 +230,11 @@ def _setup_tools(rt: Runtime) -> list[ToolSpec]:
         identity, result = Identity.create(rt.home, handle, name=name)
         agent = rt.adopt(identity)
         notes = ""
-        if relay_url is not None:
-            wanted = relay_url.rstrip("/")
-            if not any(ep.relay_url == wanted for ep in agent.endpoints()):
-                await agent.bind_relay(wanted)
-                notes = f"; slot allocated on {wanted}"
+        if relay_url is not None:  # the same steps as `wire init --relay`: slot, then the handle claimed
+            attached = await agent.attach_relay(relay_url)
+            where = attached.endpoint.relay_url
+            notes = f"; slot allocated on {where}" if attached.newly_bound else f"; already on {where}"
+            notes += "; handle claimed" if attached.claimed else f"; handle NOT claimed: {attached.claim_error}"
         elif not agent.endpoints():
             notes = "; no relay slot yet: call again with relay_url to receive messages"
         await rt.ensure_receiving()

@@ -40,7 +40,7 @@ async def _probe(url: str) -> bool:
 
 
 async def _init(ctx: Ctx, handle: str, name: str | None, relay: str | None, offline: bool) -> dict[str, Any]:
-    from wire_client import Identity, RelayError, WireAgent
+    from wire_client import Identity, WireAgent
 
     home = ctx.home()
     already = home.is_initialized
@@ -68,19 +68,15 @@ async def _init(ctx: Ctx, handle: str, name: str | None, relay: str | None, offl
     data: dict[str, Any] = {"status": result.status}
     async with WireAgent(home, identity) as agent:
         if relay is not None:
-            url = relay.rstrip("/")
-            endpoint = next((ep for ep in agent.endpoints() if ep.relay_url == url), None)
-            if endpoint is None:
-                endpoint = await agent.bind_relay(url)
-            data.update(relay_url=endpoint.relay_url, slot_id=endpoint.slot_id)
-            try:
-                await agent.claim(handle)
-                data["claimed"] = True
-            except RelayError as exc:
-                data.update(claimed=False, claim_error=exc.message)
+            attached = await agent.attach_relay(relay)
+            data.update(relay_url=attached.endpoint.relay_url, slot_id=attached.endpoint.slot_id)
+            data["claimed"] = attached.claimed
+            if attached.claim_error is not None:
+                data["claim_error"] = attached.claim_error
                 ctx.out.warn(
-                    f"could not claim the handle {handle!r} on {url}: {exc.message} — peers can still pair "
-                    f"with you by invite (`wire invite`); try another name with `wire claim <nick>`"
+                    f"could not claim the handle {handle!r} on {attached.endpoint.relay_url}: {attached.claim_error}"
+                    " — peers can still pair with you by invite (`wire invite`); try another name with "
+                    "`wire claim <nick>`"
                 )
         card = agent.card
         character = agent.identity.character()
