@@ -42,6 +42,7 @@ Decisions recorded here:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import hashlib
 import hmac
@@ -75,6 +76,7 @@ __all__ = [
     "TokenCheck",
     "hash_token",
     "listing_facts",
+    "merge_claim",
     "token_matches",
 ]
 
@@ -199,6 +201,17 @@ class ClaimResult:
 
     status: Literal["claimed", "re-claimed", "conflict"]
     record: HandleRecord
+
+
+def merge_claim(current: HandleRecord | None, record: HandleRecord, discoverable: bool | None) -> HandleRecord:
+    """The record a (non-conflicting) claim writes over ``current``.
+
+    The same DID may re-claim and replace slot, card, relay_url and claimed_at; ``discoverable=None``
+    keeps the previous choice (``True`` for a first claim). Shared by every store so the rule lives
+    in one place; the caller has already refused a nick held by another DID.
+    """
+    keep = current.discoverable if current is not None else True
+    return dataclasses.replace(record, discoverable=keep if discoverable is None else discoverable)
 
 
 def listing_facts(record: HandleRecord) -> tuple[bool, list[str]]:

@@ -60,6 +60,7 @@ from wire_relay.store.base import (
     TokenCheck,
     hash_token,
     listing_facts,
+    merge_claim,
     token_matches,
 )
 
@@ -370,16 +371,7 @@ class SQLiteStore:
             current = self._handle(row) if row is not None else None
             if current is not None and current.did != record.did:
                 return ClaimResult("conflict", current)
-            keep = current.discoverable if current is not None else True
-            new = HandleRecord(
-                nick=record.nick,
-                did=record.did,
-                card=record.card,
-                slot_id=record.slot_id,
-                relay_url=record.relay_url,
-                claimed_at=record.claimed_at,
-                discoverable=keep if discoverable is None else discoverable,
-            )
+            new = merge_claim(current, record, discoverable)
             listed, vibes = listing_facts(new)
             g.conn.execute(
                 "INSERT OR REPLACE INTO handles (nick, did, card, slot_id, relay_url, claimed_at, discoverable, "
