@@ -3,7 +3,9 @@
 
 Budgets (median of N runs): ``wire whoami`` < 150 ms; ``wire send <peer> "hi"`` to a paired peer on a
 loopback relay < 300 ms. Also reports ``wire whoami`` on a cold cache, ``wire --help``, and the bare
-interpreter start-up and the import cost of typer and wire_client, so a miss can be attributed.
+interpreter start-up and the import cost of typer, wire_client, wire_protocol and aiohttp, so a miss
+can be attributed (``wire send`` posts through wire-client's stdlib ``oneshot`` transport and must
+not import aiohttp: ``python -X importtime .venv/bin/wire send bob hi`` shows what it does import).
 
 Run: ``.venv/bin/python bench/cli_wall.py [--runs 20] [--json]``. Exit 1 when a budget is missed.
 """
@@ -111,6 +113,8 @@ def main() -> int:
                 "python -c pass": summary(timed([sys.executable, "-c", "pass"], env, args.runs)),
                 "import typer": summary(timed([sys.executable, "-c", "import typer"], env, args.runs)),
                 "import wire_client": summary(timed([sys.executable, "-c", "import wire_client"], env, args.runs)),
+                "import wire_protocol": summary(timed([sys.executable, "-c", "import wire_protocol"], env, args.runs)),
+                "import aiohttp": summary(timed([sys.executable, "-c", "import aiohttp"], env, args.runs)),
                 "wire --help": summary(timed([str(WIRE), "--help"], env, args.runs)),
                 "whoami (cold cache)": summary(
                     timed([str(WIRE), "whoami", "--short"], env, args.runs, lambda: cache.unlink(missing_ok=True))

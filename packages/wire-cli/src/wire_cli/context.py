@@ -57,12 +57,16 @@ class Ctx:
             )
         return home
 
-    def agent(self) -> WireAgent:
-        """The identity of this home; network verbs close it with ``async with agent:`` in their loop."""
+    def agent(self, *, oneshot: bool = False) -> WireAgent:
+        """The identity of this home; network verbs close it with ``async with agent:`` in their loop.
+
+        ``oneshot=True`` for a verb that makes a few requests and exits (``send``): relay requests go
+        through wire-client's stdlib transport instead of importing aiohttp (the send wall budget).
+        """
         from wire_client import Identity, WireAgent
 
         home = self.require_home()
-        return WireAgent(home, Identity.load(home))
+        return WireAgent(home, Identity.load(home), transport="oneshot" if oneshot else "aiohttp")
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         import asyncio

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 
 from wire_cli.output import CliError
@@ -71,5 +72,14 @@ def _os_error(exc: BaseException) -> CliError | None:
     if isinstance(exc, PermissionError):
         return CliError(str(exc), hint="check the file permissions (wire never needs root)", code="permission_denied")
     if isinstance(exc, OSError):
-        return CliError(str(exc), code="os_error")
+        hint = _DISK_HINTS.get(exc.errno or 0)
+        return CliError(str(exc), hint=hint, code="os_error")
     return None
+
+
+_DISK_HINTS = {
+    errno.ENOSPC: "the disk holding your wire home is full: free some space and run the command again "
+    "(nothing was half-written; `wire status` shows what is queued)",
+    errno.EROFS: "your wire home is on a read-only file system: remount it read-write (or set WIRE_HOME) and run "
+    "the command again (nothing was half-written)",
+}

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """``wire send``: shared by the typer verb and the typer-free fast path in ``__main__`` (the send
-budget is 300 ms wall, and typer's argument coercion alone imports pydantic)."""
+budget is 300 ms wall, and typer's argument coercion alone imports pydantic). The agent posts through
+wire-client's stdlib ``oneshot`` transport: importing aiohttp would cost more than the send itself."""
 
 from __future__ import annotations
 
@@ -113,7 +114,7 @@ def run_send(
     with cli(json_flag) as ctx:
         kind, text = ("claim", kind_or_body) if body is None else (kind_or_body, body)
         payload = read_body(text)
-        agent = ctx.agent()
+        agent = ctx.agent(oneshot=True)  # a send makes one or two requests and exits: no aiohttp
         handle = _target(agent, peer)
 
         async def go() -> SendResult:

@@ -24,7 +24,7 @@ from wire_client._home import WireHome
 from wire_client._identity import Identity, InitResult
 from wire_client._mailbox import EventLog, InboxEvent
 from wire_client._pull import PairingHandler, Puller, PullReport
-from wire_client._relay import RelayClient, RelayPool
+from wire_client._relay import RelayClient, RelayPool, Transport
 from wire_client._send import Sender, SendResult
 from wire_client._trust import PinResult, TrustStore
 from wire_protocol import JSON, AgentCard, JSONObject, Tier, display_handle_from_did
@@ -91,26 +91,41 @@ async def open_home(
     *,
     handle: str | None = None,
     pairing_handler: PairingHandler | None = None,
+    transport: Transport = "aiohttp",
 ) -> WireAgent:
     """Open the identity at ``path`` (a ``WIRE_HOME`` root; default: ``WIRE_HOME`` or the platform dirs).
 
     With ``handle`` the identity is created when missing (same handle: no-op; other: error).
+    ``transport="oneshot"`` suits short-lived processes (see :class:`WireAgent`).
     """
     home = WireHome.at(path) if path is not None else WireHome.from_env()
     if handle is not None:
         identity, _ = Identity.create(home, handle)
     else:
         identity = Identity.load(home)
-    return WireAgent(home, identity, pairing_handler=pairing_handler)
+    return WireAgent(home, identity, pairing_handler=pairing_handler, transport=transport)
 
 
 class WireAgent:
-    """Identity + trust + relays + mailboxes of one home, with the verbs an agent needs."""
+    """Identity + trust + relays + mailboxes of one home, with the verbs an agent needs.
 
-    def __init__(self, home: WireHome, identity: Identity, *, pairing_handler: PairingHandler | None = None) -> None:
+    ``transport`` picks how relay requests travel: ``"aiohttp"`` (default; pooled connections, for
+    daemons, MCP servers and anything long-lived) or ``"oneshot"`` (stdlib, a connection per request,
+    no aiohttp import: for a process that sends once and exits, like ``wire send``). Same routes,
+    verdicts and errors either way; receiving streams always use aiohttp.
+    """
+
+    def __init__(
+        self,
+        home: WireHome,
+        identity: Identity,
+        *,
+        pairing_handler: PairingHandler | None = None,
+        transport: Transport = "aiohttp",
+    ) -> None:
         self.home = home
         self.identity = identity
-        self.pool = RelayPool()
+        self.pool = RelayPool(transport=transport)
         self.trust = TrustStore(home)
         self.relay_state = RelayStateStore(home)
         self.sender = Sender(home, identity, self.pool)

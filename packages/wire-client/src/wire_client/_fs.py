@@ -180,8 +180,15 @@ def append_lines_unlocked(path: Path, lines: list[bytes], *, fsync: bool = True)
             prefix = b"\n"
         payload = prefix + b"".join(lines)
         written = 0
-        while written < len(payload):
-            written += os.write(fd, payload[written:])
+        try:
+            while written < len(payload):
+                written += os.write(fd, payload[written:])
+        except OSError:
+            # disk full / read-only: take our partial bytes back so no reader ever meets half a line
+            with contextlib.suppress(OSError):
+                if os.fstat(fd).st_size == size + written:
+                    os.ftruncate(fd, size)
+            raise
         if fsync:
             os.fsync(fd)
         return size + len(payload)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from wire_client._home import WireHome, safe_peer_name
 from wire_protocol import JSON, JSONObject, format_timestamp
 
 __all__ = ["EventLog", "InboxEvent", "OutboxCursor", "OutboxStore", "SentLog", "async_locked"]
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> str:
@@ -143,6 +146,7 @@ class EventLog:
         self.directory.mkdir(parents=True, exist_ok=True)
         with locked(path, timeout=timeout):
             state = self._refresh_index(peer, path)
+            self._drop_torn_tail(path, state)
             fresh: list[JSONObject] = []
             lines: list[bytes] = []
             for event in pending:
@@ -157,6 +161,39 @@ class EventLog:
                 state.offset = end
                 state.inode = os.stat(path).st_ino
             return fresh
+
+    @staticmethod
+    def _drop_torn_tail(path: Path, state: _IndexState) -> None:
+        """Cut an incomplete last line (its writer died mid-append; we hold the lock every writer takes).
+
+        Its event was never indexed, so it is appended again whole; keeping the fragment could even
+        resurrect it as a second copy once a newline followed it.
+        """
+        try:
+            size = os.stat(path).st_size
+        except FileNotFoundError:
+            return
+        if size > state.offset:
+            log.warning(
+                "%s: dropped an incomplete last line (%d bytes) left by an interrupted write; "
+                "its event is fetched again",
+                path,
+                size - state.offset,
+            )
+            os.truncate(path, state.offset)
+
+    def unreadable(self) -> dict[str, int]:
+        """Per peer, lines that cannot be read: an incomplete last line (a writer died mid-append; the
+        next append drops it) or complete lines that are not JSON (skipped by every reader)."""
+        found: dict[str, int] = {}
+        for peer in self.peers():
+            path = self.path(peer)
+            with locked(path):
+                chunk = read_jsonl(path)
+            count = len(chunk.bad_lines) + (1 if chunk.torn_tail else 0)
+            if count:
+                found[peer] = count
+        return found
 
     def contains(self, peer: str, event_id: str) -> bool:
         path = self.path(peer)

@@ -1,10 +1,16 @@
 # SPDX-License-Identifier: MIT
-"""An aiohttp client for every relay route the library uses.
+"""A client for every relay route the library uses.
 
 Works against our relay (feature discovery via ``GET /v1/info``: SSE replay, batch posting) and
 falls back cleanly to the reference relay's API when ``/v1/info`` is absent. ``unix:///path``
-relay URLs are spoken over a Unix-domain socket. aiohttp exceptions are translated into the
+relay URLs are spoken over a Unix-domain socket. Transport failures are translated into the
 :mod:`wire_client` tree (``raise ... from``); slot tokens are never logged.
+
+Two transports, same routes, verdicts and errors: ``"aiohttp"`` (the default: pooled keep-alive
+connections, for daemons, MCP servers and embedders) and ``"oneshot"`` (a stdlib connection per
+request, :mod:`wire_client._oneshot`, for short-lived processes such as a CLI ``wire send``, which
+would otherwise spend most of its wall time importing aiohttp). aiohttp is imported only when a
+session is actually created; the SSE :meth:`RelayClient.stream` always uses it.
 """
 
 from __future__ import annotations
@@ -13,13 +19,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
-import aiohttp
-
+from wire_client import _oneshot
 from wire_client._endpoints import Endpoint, Scope
 from wire_client._errors import (
     RelayError,
@@ -31,7 +37,13 @@ from wire_client._errors import (
 )
 from wire_protocol import JSON, LIST_LIMIT_MAX, CanonicalizationError, JSONObject, loads
 
-__all__ = ["PostResult", "RelayClient", "RelayInfo", "RelayPool", "StreamMessage"]
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["PostResult", "RelayClient", "RelayInfo", "RelayPool", "StreamMessage", "Transport"]
+
+#: ``"aiohttp"``: pooled sessions for long-lived processes; ``"oneshot"``: stdlib, one connection per request
+Transport = Literal["aiohttp", "oneshot"]
 
 log = logging.getLogger(__name__)
 
@@ -75,28 +87,53 @@ class StreamMessage:
 
 @contextlib.contextmanager
 def _translate(url: str, what: str) -> Iterator[None]:
-    """Map aiohttp/asyncio failures onto the wire-client exception tree."""
+    """Map transport (aiohttp, oneshot, asyncio, OS) failures onto the wire-client exception tree."""
     try:
         yield
     except WireClientError:
         raise
-    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-        raise RelayTimeout(f"timeout: {what} at {url} got no answer in time", url=url) from exc
-    except aiohttp.InvalidURL as exc:
-        raise RelayUnreachable(f"connect error: {url!r} is not a valid relay URL", url=url) from exc
-    except (aiohttp.ClientConnectionError, ConnectionError, OSError) as exc:
-        raise RelayUnreachable(f"connect error: couldn't reach {url} for {what} ({exc})", url=url) from exc
-    except aiohttp.ClientPayloadError as exc:
-        raise RelayProtocolError(f"{what} at {url}: truncated or malformed response ({exc})", url=url) from exc
-    except aiohttp.ClientError as exc:
-        raise TransportError(f"{what} at {url} failed: {exc}", url=url) from exc
+    except Exception as exc:
+        translated = _translated(exc, url, what)
+        if translated is None:
+            raise
+        raise translated from exc
+
+
+def _translated(exc: Exception, url: str, what: str) -> WireClientError | None:
+    if isinstance(exc, TimeoutError):  # asyncio's and aiohttp's (ServerTimeoutError) timeouts included
+        return RelayTimeout(f"timeout: {what} at {url} got no answer in time", url=url)
+    if "aiohttp" in sys.modules:  # an aiohttp exception can only exist once aiohttp is loaded
+        import aiohttp
+
+        if isinstance(exc, aiohttp.InvalidURL):
+            return RelayUnreachable(f"connect error: {url!r} is not a valid relay URL", url=url)
+        if isinstance(exc, aiohttp.ClientConnectionError):
+            return RelayUnreachable(f"connect error: couldn't reach {url} for {what} ({exc})", url=url)
+        if isinstance(exc, aiohttp.ClientPayloadError):
+            return RelayProtocolError(f"{what} at {url}: truncated or malformed response ({exc})", url=url)
+        if isinstance(exc, aiohttp.ClientError):
+            return TransportError(f"{what} at {url} failed: {exc}", url=url)
+    if isinstance(exc, _oneshot.InvalidRelayURLError):
+        return RelayUnreachable(f"connect error: {url!r} is not a valid relay URL", url=url)
+    if isinstance(exc, OSError):  # ConnectionError, DNS, TLS: all OSError
+        return RelayUnreachable(f"connect error: couldn't reach {url} for {what} ({exc})", url=url)
+    if isinstance(exc, _oneshot.MalformedResponseError):
+        return RelayProtocolError(f"{what} at {url}: truncated or malformed response ({exc})", url=url)
+    return None
 
 
 class RelayClient:
-    """Talks to one relay. Use as ``async with RelayClient(url) as relay: ...`` or close it explicitly."""
+    """Talks to one relay. Use as ``async with RelayClient(url) as relay: ...`` or close it explicitly.
 
-    def __init__(self, relay_url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    ``transport="oneshot"`` (for short-lived processes) skips aiohttp for everything but
+    :meth:`stream`; see the module docstring.
+    """
+
+    def __init__(self, relay_url: str, *, timeout: float = DEFAULT_TIMEOUT, transport: Transport = "aiohttp") -> None:
+        if transport not in ("aiohttp", "oneshot"):
+            raise ValueError(f"unknown relay transport {transport!r} (expected 'aiohttp' or 'oneshot')")
         self.relay_url = relay_url.rstrip("/")
+        self.transport: Transport = transport
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self._info: RelayInfo | None = None
@@ -121,6 +158,8 @@ class RelayClient:
             self._session = None
 
     def _client(self) -> aiohttp.ClientSession:
+        import aiohttp  # here, not at module level: a oneshot client never needs it
+
         if self._session is None or self._session.closed:
             connector: aiohttp.BaseConnector
             if self._socket_path is not None:
@@ -154,13 +193,16 @@ class RelayClient:
         if body is not None:
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             all_headers["Content-Type"] = "application/json"
-        kwargs: dict[str, Any] = {"data": data, "headers": all_headers, "params": params}
-        if request_timeout is not None:
-            kwargs["timeout"] = aiohttp.ClientTimeout(total=request_timeout)
         with _translate(self.relay_url, what):
-            async with self._client().request(method, url, **kwargs) as response:
-                text = await response.text()
-                status = response.status
+            if self.transport == "oneshot":
+                async with asyncio.timeout(self._timeout if request_timeout is None else request_timeout):
+                    status, text = await _oneshot.request(
+                        method, url, data=data, headers=all_headers, params=params, socket_path=self._socket_path
+                    )
+            else:
+                status, text = await self._aiohttp_request(
+                    method, url, data=data, headers=all_headers, params=params, request_timeout=request_timeout
+                )
         parsed: JSON = None
         if text.strip():
             try:
@@ -170,6 +212,24 @@ class RelayClient:
         if status not in ok:
             raise RelayError.from_body(status, parsed, text, url=self.relay_url)
         return status, parsed, text
+
+    async def _aiohttp_request(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: bytes | None,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None,
+        request_timeout: float | None,
+    ) -> tuple[int, str]:
+        import aiohttp
+
+        kwargs: dict[str, Any] = {"data": data, "headers": headers, "params": params}
+        if request_timeout is not None:
+            kwargs["timeout"] = aiohttp.ClientTimeout(total=request_timeout)
+        async with self._client().request(method, url, **kwargs) as response:
+            return response.status, await response.text()
 
     async def _json_object(self, method: str, path: str, **kwargs: Any) -> JSONObject:
         _, parsed, text = await self._request(method, path, **kwargs)
@@ -275,7 +335,10 @@ class RelayClient:
         """One SSE connection to our slot; ends when the relay closes it (the caller reconnects).
 
         With ``since`` (relays with ``sse-replay``) the relay first replays what came after it.
+        Always aiohttp, whatever the transport (a stream is for long-lived processes).
         """
+        import aiohttp
+
         headers = {**self._auth(endpoint), "Accept": "text/event-stream"}
         params: dict[str, str] = {}
         if since:
@@ -395,15 +458,16 @@ class RelayClient:
 class RelayPool:
     """One :class:`RelayClient` per relay URL, shared by everything in an agent; closed together."""
 
-    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, transport: Transport = "aiohttp") -> None:
         self._timeout = timeout
+        self.transport: Transport = transport
         self._clients: dict[str, RelayClient] = {}
 
     def client(self, relay_url: str) -> RelayClient:
         key = relay_url.rstrip("/")
         client = self._clients.get(key)
         if client is None:
-            client = self._clients[key] = RelayClient(key, timeout=self._timeout)
+            client = self._clients[key] = RelayClient(key, timeout=self._timeout, transport=self.transport)
         return client
 
     async def close(self) -> None:

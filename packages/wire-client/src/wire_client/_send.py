@@ -108,6 +108,7 @@ class Sender:
         self.outbox = OutboxStore(home)
         self.sent = SentLog(home)
         self._peer_locks: dict[str, asyncio.Lock] = {}
+        self._stuck: dict[str, str] = {}  # per peer: why the last push left the backlog in place
 
     def _lock(self, peer: str) -> asyncio.Lock:
         lock = self._peer_locks.get(peer)
@@ -219,7 +220,8 @@ class Sender:
                 if reason is None:
                     await self._push_locked(peer)
                     if self.outbox.has_backlog(peer):
-                        reason = "earlier events to this peer are still queued"
+                        stuck = self._stuck.get(peer)
+                        reason = "earlier events to this peer are still queued" + (f" ({stuck})" if stuck else "")
                     else:
                         try:
                             return await self._send_now(peer, event, warnings)
@@ -279,6 +281,7 @@ class Sender:
 
     async def _push_locked(self, peer: str) -> list[SendResult]:
         results: list[SendResult] = []
+        self._stuck.pop(peer, None)
         while True:
             cursor = self.outbox.cursor(peer)
             if cursor.inflight_start is not None and cursor.inflight_start == cursor.offset and cursor.inflight_events:
@@ -296,6 +299,7 @@ class Sender:
                 posted, endpoint = await self._deliver(peer, batch)
             except _Undeliverable as exc:
                 if not exc.permanent or len(batch) > 1:
+                    self._stuck[peer] = exc.reason
                     return results  # transient: retry later; permanent in a batch: isolate it one by one
                 posted, endpoint = [PostResult(None, f"rejected: {exc.reason}")], ""
             verdicts: list[SendResult] = []

@@ -16,17 +16,22 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from spake2 import SPAKE2_Symmetric, SPAKEError
-from spake2.ed25519_basic import NotOnCurve
 
 from wire_protocol._canonical import compact_json, loads
 from wire_protocol._card import AgentCard, verify_card
 from wire_protocol.errors import CanonicalizationError, CardError, PairingError, SasMismatchError
+
+if TYPE_CHECKING:
+    from spake2 import SPAKE2_Symmetric
+
+# spake2 (and its pure-Python group tables) loads on first use: most processes that import
+# wire_protocol never run a code-phrase exchange.
 
 __all__ = [
     "BOOTSTRAP_NONCE_BYTES",
@@ -62,7 +67,6 @@ _CODE_HASH_PREFIX = b"wire/v1 code-phrase"
 _SAS_PREFIX = b"wire/v1 sas"
 _BOOTSTRAP_INFO = b"wire/v1 bootstrap-aead"
 _SEED_STREAM_PREFIX = b"wire/v1 spake2-seed"
-_SPAKE2_FAILURES = (SPAKEError, NotOnCurve, ValueError, TypeError, AssertionError)
 
 
 # --------------------------------------------------------------------------- code phrases
@@ -167,11 +171,14 @@ class Spake2Session:
             )
         if peer == self.message:
             raise PairingError("peer SPAKE2 message is our own message reflected back", code="spake2_reflection")
+        from spake2 import SPAKEError
+        from spake2.ed25519_basic import NotOnCurve
+
         spake = self._spake()
         try:
             spake.start()
             key: bytes = bytes(spake.finish(peer))
-        except _SPAKE2_FAILURES as exc:
+        except (SPAKEError, NotOnCurve, ValueError, TypeError, AssertionError) as exc:
             raise PairingError(
                 f"peer SPAKE2 message is invalid: {str(exc) or type(exc).__name__}", code="spake2_failed"
             ) from exc
@@ -180,6 +187,8 @@ class Spake2Session:
         return key
 
     def _spake(self) -> SPAKE2_Symmetric:
+        from spake2 import SPAKE2_Symmetric
+
         return SPAKE2_Symmetric(
             password=self.code.encode("ascii"),
             idSymmetric=self.code_hash.encode("ascii"),

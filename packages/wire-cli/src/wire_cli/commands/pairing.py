@@ -4,6 +4,7 @@ deprecated hidden aliases (pair-accept, pair-reject, pair-list-inbound, add) tha
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
@@ -250,14 +251,45 @@ def _sas_human(ctx: Ctx, data: dict[str, Any]) -> None:
     if data.get("code_phrase") and state == "waiting":
         ctx.out.line(f"code phrase: {data['code_phrase']}  (read it to the other operator)")
     if data.get("sas"):
-        ctx.out.line(f"SAS: {data['sas']} — compare with the other side, then type their digits back")
+        if state == "sas_ready":
+            ctx.out.line(f"SAS: {data['sas']} — compare with the other side, then type their digits back")
+        else:
+            ctx.out.line(f"SAS: {data['sas']}")
     ctx.out.line(f"state: {state}; session {data.get('session_id')}")
     if data.get("next"):
         ctx.out.line(f"next: {data['next']}")
 
 
-def _sas_flow(ctx: Ctx, agent: WireAgent, start: Callable[[Any], Awaitable[Any]], wait: int) -> None:
-    data = _call(ctx, agent, start).to_json()
+def _announce(ctx: Ctx, data: dict[str, Any], wait: int) -> None:
+    """The host's code phrase, before waiting for the other side (they cannot join without it).
+
+    Human mode: prose on stdout. JSON mode: the status as one compact JSON line on stderr, so stdout
+    still carries exactly one document (the final status).
+    """
+    if data.get("role") == "host":
+        if ctx.json:
+            ctx.out.stderr.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+            ctx.out.stderr.flush()
+        else:
+            ctx.out.line(f"code phrase: {data['code_phrase']}  (read it to the other operator)")
+            ctx.out.flush()
+    ctx.out.note(f"waiting up to {wait} s for the other side…")
+
+
+def _sas_flow(ctx: Ctx, agent: WireAgent, start: Callable[[Any], Awaitable[Any]], wait: int, detach: bool) -> None:
+    """Open the session (one step: our SPAKE2 message is on the relay), show the code phrase, then
+    wait up to ``wait`` s for the SAS; on a terminal, ask for the other side's digits and confirm."""
+
+    async def go() -> Any:
+        async with agent:
+            pairing = _pairing(agent)
+            status = await start(pairing)
+            if detach or wait <= 0 or status.state != "waiting":
+                return status
+            _announce(ctx, status.to_json(), wait)
+            return await pairing.pair_check(status.session_id, wait_seconds=wait)
+
+    data = ctx.run(go()).to_json()
     if ctx.json or wait <= 0 or data.get("state") != "sas_ready" or not _interactive():
         ctx.out.emit(data, lambda: _sas_human(ctx, data))
         return
@@ -280,10 +312,14 @@ def pair_host(
     detach: Annotated[bool, typer.Option("--detach", help="Let the daemon finish the handshake.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """SAS pairing, host side: prints a code phrase to read to the other operator."""
+    """SAS pairing, host side: prints a code phrase to read to the other operator.
+
+    With --wait N the code phrase is shown at once (JSON mode: on stderr), then the SAS once the
+    other side joined; on a terminal you are asked for their digits.
+    """
     with cli(json_) as ctx:
         agent = ctx.agent()
-        _sas_flow(ctx, agent, lambda p: p.pair_host(relay_url=relay, wait_seconds=wait, detach=detach), wait)
+        _sas_flow(ctx, agent, lambda p: p.pair_host(relay_url=relay, wait_seconds=0, detach=detach), wait, detach)
 
 
 def pair_join(
@@ -296,19 +332,68 @@ def pair_join(
     """SAS pairing, guest side."""
     with cli(json_) as ctx:
         agent = ctx.agent()
-        _sas_flow(ctx, agent, lambda p: p.pair_join(code, relay_url=relay, wait_seconds=wait, detach=detach), wait)
+        _sas_flow(ctx, agent, lambda p: p.pair_join(code, relay_url=relay, wait_seconds=0, detach=detach), wait, detach)
+
+
+def pair_check(
+    session: Annotated[str, typer.Argument(help="Session id (or code phrase) of the SAS pairing.")],
+    wait: Annotated[int, typer.Option("--wait", help="Seconds to wait for the next state.")] = 8,
+    json_: JsonOpt = False,
+) -> None:
+    """Advance a SAS pairing and wait (bounded) until the SAS is ready, it is paired, or aborted."""
+    with cli(json_) as ctx:
+        agent = ctx.agent()
+        data = _call(ctx, agent, lambda p: p.pair_check(session, wait_seconds=wait)).to_json()
+        ctx.out.emit(data, lambda: _sas_human(ctx, data))
 
 
 def pair_confirm(
     session: Annotated[str, typer.Argument(help="Session id (or code phrase) of the SAS pairing.")],
-    digits: Annotated[str, typer.Argument(help="The 6 digits the OTHER side shows.")],
+    digits: Annotated[
+        str | None, typer.Argument(help="The 6 digits the OTHER side shows (prompted for on a terminal).")
+    ] = None,
     wait: Annotated[int, typer.Option("--wait", help="Seconds to wait for completion (0: the daemon finishes).")] = 30,
     json_: JsonOpt = False,
 ) -> None:
-    """Confirm a SAS pairing with the digits typed back; a mismatch aborts it for good (exit 1)."""
+    """Confirm a SAS pairing with the digits typed back; a mismatch aborts it for good (exit 1).
+
+    A session still waiting for the other side's code-phrase message is advanced first (bounded by
+    --wait), so a host that did not wait in `pair-host` can confirm directly.
+    """
     with cli(json_) as ctx:
+        if digits is None:
+            if ctx.json or not _interactive():
+                raise CliError(
+                    "pair-confirm needs the 6 digits the other side shows",
+                    hint=f"run `wire pair-confirm {clean(session)} <digits>`",
+                    code="usage",
+                    exit_code=2,
+                )
+            digits = typer.prompt("type the 6 digits the OTHER side shows")
+        typed = digits
         agent = ctx.agent()
-        data = _call(ctx, agent, lambda p: p.pair_confirm(session, digits, wait_seconds=wait)).to_json()
+
+        async def go() -> Any:
+            from wire_client import PairingFailedError
+
+            async with agent:
+                pairing = _pairing(agent)
+                try:
+                    return await pairing.pair_confirm(session, typed, wait_seconds=wait)
+                except PairingFailedError as exc:
+                    if exc.reason != "sas_not_ready":
+                        raise
+                checked = await pairing.pair_check(session, wait_seconds=wait)
+                if checked.state != "sas_ready":
+                    raise CliError(
+                        f"pairing {checked.session_id} is not ready for digits yet ({checked.state})",
+                        hint="the other side has not joined with the code phrase yet; run this again once it has",
+                        code="pairing_failed",
+                        data={"reason": "sas_not_ready"},
+                    )
+                return await pairing.pair_confirm(session, typed, wait_seconds=wait)
+
+        data = ctx.run(go()).to_json()
         ctx.out.emit(data, lambda: _sas_human(ctx, data))
 
 
@@ -366,6 +451,7 @@ def register(app: typer.Typer) -> None:
     app.command("pair-join")(pair_join)
     app.command("join", hidden=True)(pair_join)
     app.command("pair-confirm")(pair_confirm)
+    app.command("pair-check", hidden=True)(pair_check)
     app.command("pair-list", hidden=True)(pair_list)
     app.command("pair-cancel", hidden=True)(pair_cancel)
     app.command("pair-accept", hidden=True)(_pair_accept)

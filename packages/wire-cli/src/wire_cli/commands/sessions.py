@@ -173,11 +173,29 @@ def session_destroy(
 
 @session_app.command("pair-all-local")
 def session_pair_all_local(json_: JsonOpt = False) -> None:
-    """Pair every sister session with every other one (idempotent)."""
+    """Pair every sister session with every other one (idempotent).
+
+    Runs from anywhere: when the current home has no identity of its own (the usual shell outside
+    any project), one of the sessions drives the pairing — the sessions root is the same.
+    """
     with cli(json_) as ctx:
         from wire_cli.commands.pairing import _call
 
-        agent = ctx.agent()
+        if ctx.home().is_initialized:
+            agent = ctx.agent()
+        else:
+            from wire_client import Identity, WireAgent
+
+            registry = _registry()
+            names = registry.names()
+            if not names:
+                raise CliError(
+                    f"no sessions under {registry.root} to pair",
+                    hint="create one per project first: `wire session new --relay <url>` (in each project directory)",
+                    code="no_sessions",
+                )
+            home = registry.home(names[0])
+            agent = WireAgent(home, Identity.load(home))
         data = _call(ctx, agent, lambda p: p.pair_all_local()).to_json()
         ctx.out.emit(
             data,
