@@ -40,6 +40,9 @@ test: lint typecheck pytest wheels
 demo: install
 	WIRE_NO_AUTO_JSON=1 $(BIN)/wire demo
 
+soak: install
+	$(BIN)/python -m tests.faults.soak --minutes $(or $(SOAK_MINUTES),10)
+
 bench: install
 	$(BIN)/python bench/run_all.py
 
