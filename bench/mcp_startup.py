@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """wire-mcp stdio start-up time (spawn → initialize response) and the size of the tools list.
 
-    .venv/bin/python bench/mcp_startup.py [--runs 5] [--command .venv/bin/wire-mcp]
+    .venv/bin/python bench/mcp_startup.py [--runs 5] [--command .venv/bin/wire-mcp] [--json]
 
 Speaks raw JSON-RPC over the child's stdin/stdout (what a host does), on a fresh temporary
 WIRE_HOME with an identity (so the in-process receiver path runs too, with no relay slot).
@@ -82,6 +82,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--command", default=str(Path(sys.executable).with_name("wire-mcp")))
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
@@ -91,6 +92,19 @@ def main() -> int:
         results = [run_once([args.command], home) for _ in range(args.runs)]
     times = [r[0] * 1000 for r in results]
     tools_bytes, instructions = results[-1][1], results[-1][2]
+    if args.json:
+        figures = {
+            "runs": args.runs,
+            "startup_ms": {
+                "min": round(min(times), 1),
+                "median": round(statistics.median(times), 1),
+                "max": round(max(times), 1),
+            },
+            "tools_list_bytes": tools_bytes,
+            "instructions_bytes": instructions,
+        }
+        print(json.dumps(figures))
+        return 0
     print(f"wire-mcp stdio start-up (spawn -> initialize response), {args.runs} runs:")
     print(f"  min {min(times):.0f} ms, median {statistics.median(times):.0f} ms, max {max(times):.0f} ms")
     print(f"tools/list result: {tools_bytes} bytes ≈ {tools_bytes // 4} tokens")

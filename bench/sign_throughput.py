@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Signing and verification throughput of wire-protocol events on this machine.
 
-    .venv/bin/python bench/sign_throughput.py [--events N]
+    .venv/bin/python bench/sign_throughput.py [--events N] [--json]
 
 Builds N events with ~300-byte bodies, then measures sign_event and verify_event separately
 (single core, best of 3 runs) and prints a markdown table with the machine's description.
@@ -10,6 +10,7 @@ Builds N events with ~300-byte bodies, then measures sign_event and verify_event
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import time
@@ -31,6 +32,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args()
     key = wp.SigningKey(b"\x01" * 32)
     card = wp.build_agent_card(key, "paul")
@@ -55,6 +57,12 @@ def main() -> None:
             wp.verify_event(event, trust)
         best_verify = min(best_verify, time.perf_counter() - start)
     size = len(wp.compact_json(signed[0]))
+    if args.json:
+        rates = {"sign_event": args.events / best_sign, "verify_event": args.events / best_verify}
+        print(
+            json.dumps({"events": args.events, "event_bytes": size, "per_s": {k: round(v) for k, v in rates.items()}})
+        )
+        return
     print(f"machine: {machine()}")
     print(f"events: {args.events} of {size} bytes (signed, compact)\n")
     print("| operation | events/s | µs/event |")

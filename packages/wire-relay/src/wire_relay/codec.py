@@ -13,10 +13,16 @@ Anything else goes through ``compact_json`` itself, so the bytes are identical e
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from wire_protocol import JSON, CanonicalizationError, compact_json
 
-__all__ = ["loads_tracking", "stored_form"]
+__all__ = ["MAX_JSON_DEPTH", "exceeds_depth", "loads_tracking", "stored_form"]
+
+#: nesting limit for the bodies of the routes that interpret what they parse (claim, intro, pairing,
+#: invites): the reference's JSON parser (serde_json) refuses deeper documents the same way, and a
+#: deeper card or event would make the verifiers (and clients resolving a handle) recurse too deep
+MAX_JSON_DEPTH = 128
 
 _INT_MIN = -(2**63)
 _INT_MAX = 2**64 - 1
@@ -48,14 +54,35 @@ def loads_tracking(data: bytes) -> tuple[JSON, bool]:
         value: JSON = json.loads(data, parse_float=on_float, parse_int=on_int, parse_constant=_reject_constant)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CanonicalizationError(f"not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # ~1,000 levels: the C decoder gives up (was a 500)
+        raise CanonicalizationError("not valid JSON: nested too deeply") from exc
     return value, plain
+
+
+def exceeds_depth(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when arrays/objects in ``value`` nest more than ``limit`` levels (iterative walk)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if type(node) is dict:
+            children: Iterable[object] = node.values()
+        elif type(node) is list:
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if type(child) is dict or type(child) is list)
+    return False
 
 
 def stored_form(value: object, plain: bool) -> bytes:
     """``compact_json(value)``, fast for values parsed by :func:`loads_tracking` as plain."""
-    if not plain:
-        return compact_json(value)
     try:
+        if not plain:
+            return compact_json(value)
         return _encode(value).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise CanonicalizationError("string contains a lone surrogate, which is not valid UTF-8") from exc
+    except RecursionError as exc:  # a value parsed just under the decoder's limit (was a 500)
+        raise CanonicalizationError("value is nested too deeply") from exc

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 from aiohttp import web
 
 from wire_protocol import SLOT_ID_RE, CanonicalizationError, JSONObject, loads
-from wire_relay.codec import loads_tracking
+from wire_relay.codec import MAX_JSON_DEPTH, exceeds_depth, loads_tracking
 from wire_relay.log import http_log
 from wire_relay.store import Store, TokenCheck
 
@@ -117,12 +117,19 @@ async def read_body(request: web.Request, limit: int) -> bytes:
 
 
 async def read_json(request: web.Request, limit: int) -> Any:
-    """The parsed JSON body: 415 without a JSON content type, 413 above ``limit``, 400 if malformed."""
+    """The parsed JSON body: 415 without a JSON content type, 413 above ``limit``, 400 if malformed
+    or nested deeper than ``MAX_JSON_DEPTH`` (the event routes use :func:`read_object_tracking`,
+    which stores events as opaque bytes and only refuses what the decoder cannot parse)."""
     body = await read_body(request, limit)
     try:
-        return loads(body)
+        value = loads(body)
     except CanonicalizationError as exc:
         fail(400, f"malformed JSON body: {exc.message}")
+    except RecursionError:
+        fail(400, "malformed JSON body: nested too deeply", max_depth=MAX_JSON_DEPTH)
+    if exceeds_depth(value):
+        fail(400, f"malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels", max_depth=MAX_JSON_DEPTH)
+    return value
 
 
 async def read_object_tracking(request: web.Request, limit: int) -> tuple[JSONObject, bool]:
