@@ -157,14 +157,11 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-# Undocumented escapes found by this target that are not fixed yet (wire-protocol is not ours to edit
-# here): tolerated ONLY at the call that raises them, and pinned by strict-xfail tests in
-# test_fuzz_protocol.py, which start failing the day the fix lands (then delete the entry).
-#: KNOWN-1: ``loads`` lets RecursionError escape for JSON nested ~1,000 deep (not CanonicalizationError)
-KNOWN_LOADS = (wp.CanonicalizationError, RecursionError)
-#: KNOWN-2: ``parse_timestamp`` raises a bare ValueError for a well-formed but impossible date
-#: ("2027-21-15T08:00:00Z"), not EventError — ``wire tail --since`` catches WireError only
-KNOWN_TIMESTAMP = (wp.EventError, ValueError)
+# Two escapes this target found are fixed in wire-protocol and pinned by regression tests in
+# test_fuzz_protocol.py: ``loads`` on JSON nested ~1,000 deep (RecursionError → CanonicalizationError)
+# and ``parse_timestamp`` on a well-formed but impossible date (ValueError → EventError).
+KNOWN_LOADS = (wp.CanonicalizationError,)
+KNOWN_TIMESTAMP = (wp.EventError,)
 
 
 def _json(data: bytes) -> Any:

@@ -62,12 +62,15 @@ def compact_json(value: object) -> bytes:
 def _serialize(value: object, *, allow_floats: bool) -> bytes:
     # Fast path: plain JSON (no floats, no huge integers) goes through the C encoder, whose output
     # for such values is exactly the canonical form. Anything else takes the exact slow path.
-    if _is_plain(value):
-        text = _DUMPS(value)
-    else:
-        parts: list[str] = []
-        _encode(value, parts, allow_floats=allow_floats, path="$")
-        text = "".join(parts)
+    try:
+        if _is_plain(value):
+            text = _DUMPS(value)
+        else:
+            parts: list[str] = []
+            _encode(value, parts, allow_floats=allow_floats, path="$")
+            text = "".join(parts)
+    except RecursionError as exc:
+        raise CanonicalizationError("value is nested too deeply to canonicalize") from exc
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -109,6 +112,8 @@ def loads(data: str | bytes) -> JSON:
         result: JSON = json.loads(data, parse_constant=reject_constant, parse_int=_parse_int)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CanonicalizationError(f"not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise CanonicalizationError("JSON is nested too deeply") from exc
     return result
 
 

@@ -156,7 +156,10 @@ def parse_timestamp(text: object) -> datetime:
         digits = re.match(r"\d+", rest)
         assert digits is not None  # noqa: S101 - guaranteed by the regex above
         text = f"{head}.{digits.group()[:6]}{rest[digits.end() :]}"
-    return datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
+    try:
+        return datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
+    except ValueError as exc:  # well-formed but impossible, e.g. month 21
+        raise EventError(f"{text!r} is not a valid date and time") from exc
 
 
 def build_event(
