@@ -547,12 +547,6 @@ def test_claim_of_someone_elses_nick_is_409(relay: Relay) -> None:
     assert record["slot_id"] == slot_a
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN GAP (as in the reference v0.9.3 and HEAD): a claim proves possession of the slot, not of "
-    "the card's key, so anyone holding a victim's public card can re-point the victim's nick to their own "
-    "slot and receive the pair_drops (which carry the dialer's slot_token). Needs a protocol decision.",
-)
 def test_replayed_public_card_cannot_move_someone_elses_nick(relay: Relay) -> None:
     slot_v, token_v = relay.slot()
     slot_m, token_m = relay.slot()
@@ -560,9 +554,17 @@ def test_replayed_public_card_cannot_move_someone_elses_nick(relay: Relay) -> No
     assert claim(relay, "replayed", victim, slot_v, token_v).status == 201
     public_card = relay.request("GET", "/.well-known/wire/agent?handle=replayed").json()["card"]
     body = {"nick": "replayed", "slot_id": slot_m, "relay_url": None, "card": public_card}
-    relay.request("POST", "/v1/handle/claim", json_body=body, token=token_m)
+    reply = relay.request("POST", "/v1/handle/claim", json_body=body, token=token_m)
+    assert reply.status == 409
+    assert reply.json()["bound_slot_id"] == slot_v
+    wrong = relay.request("POST", "/v1/handle/claim", json_body=body | {"current_slot_token": token_m}, token=token_m)
+    assert wrong.status == 409  # mallory's own token proves nothing about the victim's slot
     record = relay.request("GET", "/.well-known/wire/agent?handle=replayed").json()
     assert record["slot_id"] == slot_v
+    # the real owner moves the nick by proving the slot it points to now
+    moved = relay.request("POST", "/v1/handle/claim", json_body=body | {"current_slot_token": token_v}, token=token_m)
+    assert moved.status == 201
+    assert moved.json()["status"] == "re-claimed"
 
 
 # ------------------------------------------------------------------------------------------ invites

@@ -218,6 +218,10 @@ async def test_rotation_refreshes_peers_without_a_new_request(shared_relay: Rela
         assert rotated.new_slot_id != rotated.old_slot_id
         assert [ep.slot_id for ep in alice.endpoints()] == [rotated.new_slot_id]
         _no_token(rotated.to_json())
+        # the directory follows, so a stranger dialing alice@ later reaches the slot she reads
+        assert rotated.handle_moved
+        record = await alice.relay(shared_relay.url).resolve_handle(alice.handle)
+        assert record["slot_id"] == rotated.new_slot_id
         await bob.pull()
         assert bob.pairing.pending() == []
         assert [ep.slot_id for ep in bob.relay_state.peer_endpoints(alice.handle)] == [rotated.new_slot_id]

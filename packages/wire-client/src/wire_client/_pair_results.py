@@ -140,6 +140,7 @@ class RotateResult:
     relay_url: str
     announced_to: tuple[str, ...] = ()
     failed: tuple[JSONObject, ...] = field(default=())
+    handle_moved: bool = False
 
     def to_json(self) -> JSONObject:
         failed: list[JSON] = list(self.failed)
@@ -150,4 +151,5 @@ class RotateResult:
             "relay_url": self.relay_url,
             "announced_to": list(self.announced_to),
             "failed": failed,
+            "handle_moved": self.handle_moved,
         }

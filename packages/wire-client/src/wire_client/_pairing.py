@@ -249,6 +249,7 @@ class Pairing:
         with contextlib.suppress(WireClientError):
             await self.agent.puller.pull_endpoint(old)  # collect what is already there
         self.agent.relay_state.add_self_endpoint(new)
+        handle_moved = await self._move_directory_entry(old, new)
         announced: list[str] = []
         failed: list[JSONObject] = []
         if announce:
@@ -271,7 +272,26 @@ class Pairing:
                     failed.append({"peer": peer.handle, "error": exc.message})
                     continue
                 announced.append(peer.handle)
-        return RotateResult(old.slot_id, new.slot_id, new.relay_url, tuple(announced), tuple(failed))
+        return RotateResult(old.slot_id, new.slot_id, new.relay_url, tuple(announced), tuple(failed), handle_moved)
+
+    async def _move_directory_entry(self, old: Endpoint, new: Endpoint) -> bool:
+        """Point our claimed nick at the new slot, proving the old one; False when nothing was claimed there."""
+        client = self.agent.pool.client(old.relay_url)
+        try:
+            record = await client.resolve_handle(self.agent.handle)
+        except WireClientError:
+            return False  # no directory on this relay (local-only) or no claim: nothing to move
+        if record.get("did") != self.agent.did or record.get("slot_id") != old.slot_id:
+            return False
+        public_url = record.get("relay_url")
+        await client.claim_handle(
+            self.agent.handle,
+            new,
+            self.agent.card.to_json(),
+            public_url=public_url if isinstance(public_url, str) else None,
+            current_slot_token=old.slot_token,
+        )
+        return True
 
     # --- names ---------------------------------------------------------------------------------
 

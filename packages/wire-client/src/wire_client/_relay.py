@@ -401,10 +401,14 @@ class RelayClient:
         *,
         public_url: str | None = None,
         discoverable: bool | None = None,
+        current_slot_token: str | None = None,
     ) -> JSONObject:
+        """Claim ``nick`` for ``endpoint``'s slot; moving an existing claim needs the old slot's token."""
         body: JSONObject = {"nick": nick, "slot_id": endpoint.slot_id, "relay_url": public_url, "card": card}
         if discoverable is not None:
             body["discoverable"] = discoverable
+        if current_slot_token is not None:
+            body["current_slot_token"] = current_slot_token
         return await self._json_object("POST", "/v1/handle/claim", body=body, headers=self._auth(endpoint))
 
     async def unclaim_handle(self, nick: str, endpoint: Endpoint) -> JSONObject:

@@ -222,6 +222,11 @@ PATHS: J = {
                         "relay_url": NULLABLE_STR,
                         "card": {"type": "object"},
                         "discoverable": {"type": ["boolean", "null"]},
+                        "current_slot_token": {
+                            "type": "string",
+                            "description": "bearer token of the slot the nick points to now; required to move "
+                            "an existing claim to a different slot",
+                        },
                     },
                 )
             ),

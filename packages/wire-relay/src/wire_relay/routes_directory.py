@@ -45,7 +45,7 @@ from wire_relay.errors import (
 from wire_relay.ratelimit import check_rate, client_address
 from wire_relay.routes_events import quota_error
 from wire_relay.state import CONFIG, STORE
-from wire_relay.store import EventItem, HandleRecord, TokenCheck
+from wire_relay.store import EventItem, HandleRecord, Store, TokenCheck
 
 __all__ = ["public_routes", "routes"]
 
@@ -88,6 +88,28 @@ def _record_json(record: HandleRecord) -> dict[str, object]:
     }
 
 
+async def _check_move(store: Store, nick: str, did: str, slot_id: str, proof: str | None) -> None:
+    """A nick already bound to a slot moves to another slot only with that slot's bearer token.
+
+    A card is public (it is served by ``.well-known``), so presenting it proves nothing; without
+    this rule anyone could replay a victim's card to re-point the victim's nick at their own slot
+    and receive the pair_drops meant for the victim — which carry the dialer's slot token. The
+    reference relay has that hole; re-claiming on the same slot is unaffected.
+    """
+    current = await store.get_handle(nick)
+    if current is None or current.did != did or current.slot_id == slot_id:
+        return  # first claim, a conflict the store reports, or a refresh on the same slot
+    if proof is not None and await store.check_token(current.slot_id, proof) is TokenCheck.OK:
+        return
+    fail(
+        409,
+        "this nick is bound to another slot; to move it, send current_slot_token (the bearer token of that "
+        "slot), or release it first with DELETE /v1/handle/claim/{nick} using that token",
+        nick=nick,
+        bound_slot_id=current.slot_id,
+    )
+
+
 @routes.post("/v1/handle/claim")
 async def claim(request: web.Request) -> web.Response:
     config, store = request.app[CONFIG], request.app[STORE]
@@ -110,6 +132,7 @@ async def claim(request: web.Request) -> web.Response:
         fail(400, "nick must be the handle of the card's DID", nick=nick, expected=expected)
     if relay_url is not None and not valid_relay_url(relay_url):
         fail(400, "relay_url must be http(s)://host[:port] without credentials or path", relay_url=relay_url)
+    await _check_move(store, nick, card.did, slot_id, opt_str(body, "current_slot_token"))
     claimed_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(config.clock()))
     record = HandleRecord(
         nick=nick,
