@@ -108,12 +108,6 @@ async def test_rotation_by_a_peer_with_a_skewed_clock(
             await _rotate_and_check(bob, alice, "after the second rotation")
 
 
-@pytest.mark.xfail(
-    reason="known bug, not fixed here: rotation freshness compares the peer's stamps, so after the peer's clock "
-    "is corrected BACKWARDS its refresh drop and wire_close look older than the last applied ones and are "
-    "ignored; we keep posting to the retired slot (delivered, never read)",
-    strict=True,
-)
 async def test_rotation_after_the_peer_clock_was_corrected_backwards(
     relay: RelayProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

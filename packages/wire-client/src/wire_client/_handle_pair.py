@@ -24,7 +24,7 @@ import logging
 from wire_client._endpoints import Endpoint, Scope
 from wire_client._errors import HomeError, WireClientError
 from wire_client._fs import read_json
-from wire_client._inbound import InboundStore, later, now_stamp
+from wire_client._inbound import InboundStore, now_stamp
 from wire_client._invites import InviteStore
 from wire_client._mailbox import EventLog
 from wire_client._notify import toast
@@ -107,16 +107,14 @@ class WirePairingHandler:
         if endpoints is None:
             inbound.report(handle, "pair_drop_no_slot", "pair_drop without relay_url/slot_id/slot_token")
             return PairingDecision.CONTINUE
-        stamp = event.get("timestamp")
-        stamp = stamp if isinstance(stamp, str) else None
         pinned = context.trust.get(handle)
         if pinned is not None and pinned.did == card.did:
-            return await self._refresh(event, card, endpoints, stamp, context)
+            return await self._refresh(event, card, endpoints, context)
         nonce = body.get("pair_nonce")
         if nonce is not None:
             outcome = InviteStore(context.home).consume(nonce, card.did)
             if outcome == "ok":
-                self._pin(context, card, endpoints, stamp)
+                self._pin(context, card, endpoints)
                 _notify(f"wire — invite accepted by {handle}", f"{handle} paired with you through your invite")
                 return PairingDecision.CONTINUE
             if outcome == "expired":
@@ -162,7 +160,6 @@ class WirePairingHandler:
         event: JSONObject,
         card: AgentCard,
         endpoints: list[Endpoint],
-        stamp: str | None,
         context: PairingContext,
     ) -> PairingDecision:
         """A drop from a peer we already pinned: new coordinates (rotation) or a re-dial; re-ack."""
@@ -172,19 +169,19 @@ class WirePairingHandler:
         except VerificationError as exc:
             InboundStore(context.home).report(handle, "refresh_unverified", exc.message)
             return PairingDecision.CONTINUE
-        if not InboundStore(context.home).claim_fresh(handle, stamp):
-            return PairingDecision.CONTINUE
+        if not _accept(context, handle, endpoints):
+            return PairingDecision.CONTINUE  # a replay of coordinates the peer already left
         context.trust.pin_card(card, Tier.VERIFIED)  # same DID + key: picks up profile changes
         context.relay_state.pin_peer_endpoints(handle, endpoints)
         if context.pool is not None:
             await send_ack(context, handle, card.did, context.pool)
         return PairingDecision.CONTINUE
 
-    def _pin(self, context: PairingContext, card: AgentCard, endpoints: list[Endpoint], stamp: str | None) -> None:
+    def _pin(self, context: PairingContext, card: AgentCard, endpoints: list[Endpoint]) -> None:
         handle = display_handle_from_did(card.did)
         context.trust.pin_card(card, Tier.VERIFIED)
-        context.relay_state.pin_peer_endpoints(handle, endpoints)
-        InboundStore(context.home).claim_fresh(handle, stamp)
+        if _accept(context, handle, endpoints):
+            context.relay_state.pin_peer_endpoints(handle, endpoints)
         InboundStore(context.home).delete(handle)
 
     # --- pair_drop_ack -------------------------------------------------------------------------
@@ -202,10 +199,9 @@ class WirePairingHandler:
         if handle == context.identity.handle:
             return PairingDecision.CONTINUE
         endpoints = parse_coords(event.get("body"))
-        stamp = event.get("timestamp")
         if endpoints is None:
             InboundStore(context.home).report(handle, "ack_no_slot", "pair_drop_ack without coordinates")
-        elif InboundStore(context.home).claim_fresh(handle, stamp if isinstance(stamp, str) else None):
+        elif _accept(context, handle, endpoints):
             context.relay_state.pin_peer_endpoints(handle, endpoints)
             _notify(f"wire — pair complete with {handle}", f"you can now send to {handle}")
         return PairingDecision.CONTINUE
@@ -224,15 +220,13 @@ class WirePairingHandler:
         new_url, new_slot = body.get("new_relay_url"), body.get("new_slot_id")
         if not isinstance(new_url, str) or not isinstance(new_slot, str) or not new_url or not new_slot:
             return PairingDecision.CONTINUE
-        stamp = event.get("timestamp")
-        last = read_json(context.home.state_dir / "peer-coords.json", {})
-        previous = last.get(handle) if isinstance(last, dict) else None
-        if isinstance(previous, str) and later(previous, stamp if isinstance(stamp, str) else None):
-            return PairingDecision.CONTINUE  # an old announcement replayed
         current = context.relay_state.peer_endpoints(handle)
         if any(ep.slot_id == new_slot for ep in current):
             return PairingDecision.CONTINUE  # the refresh drop already brought the new slot
         url = new_url.rstrip("/")
+        leaving = [ep.slot_id for ep in current if ep.relay_url == url]
+        if not InboundStore(context.home).accept_coordinates(handle, [new_slot], leaving):
+            return PairingDecision.CONTINUE  # an old announcement replayed
         token = body.get("new_slot_token")
         token = token if isinstance(token, str) else ""
         replaced = [Endpoint(url, new_slot, token, ep.scope) if ep.relay_url == url else ep for ep in current]
@@ -240,6 +234,12 @@ class WirePairingHandler:
             replaced.append(Endpoint(url, new_slot, token, Scope.FEDERATION))
         context.relay_state.pin_peer_endpoints(handle, replaced)
         return PairingDecision.CONTINUE
+
+
+def _accept(context: PairingContext, handle: str, endpoints: list[Endpoint]) -> bool:
+    """Replay check for offered coordinates (see :meth:`InboundStore.accept_coordinates`)."""
+    current = [ep.slot_id for ep in context.relay_state.peer_endpoints(handle)]
+    return InboundStore(context.home).accept_coordinates(handle, [ep.slot_id for ep in endpoints], current)
 
 
 def purge_held(home_held: EventLog, handle: str) -> None:

@@ -6,14 +6,16 @@
   views without the token.
 * ``pair-rejections.json`` — event ids and DIDs the operator rejected, so a replayed or re-pulled
   drop never resurrects a request (fixes notes §7.6); accepting or dialing a DID forgives it.
-* ``peer-coords.json`` — per peer, the timestamp of the pairing event whose coordinates we last
-  applied, so a replayed old drop/ack can never roll a peer's endpoints back.
+* ``peer-coords.json`` — per peer, the slot ids it has moved away from. Slot ids are random and
+  never come back, so coordinates naming a retired slot can only be a replayed older drop, ack or
+  wire_close: they never roll a peer's endpoints back. No peer clock is trusted for this.
 * ``pair-rejected.jsonl`` — diagnostics: pairing events we refused and why.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +30,9 @@ from wire_protocol._character import character_for
 __all__ = ["InboundStore", "PendingRequest"]
 
 log = logging.getLogger(__name__)
+
+#: slot ids remembered per peer as retired (rotations are rare; this bounds a hostile peer's churn)
+MAX_RETIRED_SLOTS = 256
 
 _MAX_REMEMBERED = 5000
 
@@ -202,16 +207,25 @@ class InboundStore:
 
     # --- freshness of applied coordinates ------------------------------------------------------
 
-    def claim_fresh(self, handle: str, event_timestamp: str | None) -> bool:
-        """True (and remember it) when coordinates stamped ``event_timestamp`` are not older than the last ones."""
+    def accept_coordinates(self, handle: str, offered: Sequence[str], current: Sequence[str]) -> bool:
+        """True, retiring the ``current`` slots that ``offered`` replaces, unless ``offered`` names a retired slot.
 
-        def modify(current: JSON) -> tuple[JSON, bool]:
-            data: JSONObject = dict(current) if isinstance(current, dict) else {}
-            previous = data.get(handle)
-            if isinstance(previous, str) and later(previous, event_timestamp):
+        ``offered`` are the slot ids a pairing event asks us to use for ``handle``; ``current`` the
+        ones we use now. A refusal means the event is a replay of coordinates the peer already left.
+        """
+
+        def modify(existing: JSON) -> tuple[JSON, bool]:
+            data: JSONObject = dict(existing) if isinstance(existing, dict) else {}
+            entry = data.get(handle)
+            listed = entry.get("retired") if isinstance(entry, dict) else None
+            retired = [s for s in listed if isinstance(s, str)] if isinstance(listed, list) else []
+            if any(slot in retired for slot in offered):
                 return data, False
-            if event_timestamp:
-                data[handle] = event_timestamp
+            leaving = [slot for slot in current if slot not in offered and slot not in retired]
+            if leaving:
+                kept: list[JSON] = []
+                kept.extend([*retired, *leaving][-MAX_RETIRED_SLOTS:])
+                data[handle] = {"retired": kept}
             return data, True
 
         return update_json(self._coords, modify, default={})

@@ -158,8 +158,9 @@ class Pairing:
         card = verify_card(request.record.get("peer_card"))
         self.agent.pin(card)
         handle = display_handle_from_did(card.did)
-        self.inbound.claim_fresh(handle, request.event_timestamp or None)
-        self.agent.relay_state.pin_peer_endpoints(handle, request.endpoints)
+        current = [ep.slot_id for ep in self.agent.relay_state.peer_endpoints(handle)]
+        if self.inbound.accept_coordinates(handle, [ep.slot_id for ep in request.endpoints], current):
+            self.agent.relay_state.pin_peer_endpoints(handle, request.endpoints)
         self.inbound.forgive(card.did)
         verdict = await send_ack(self._context(), handle, card.did, self.agent.pool)
         self.inbound.delete(handle)

@@ -146,9 +146,9 @@ def _complete(home: WireHome, record: JSONObject, ack: JSONObject) -> JSONObject
             str(record["session_id"]), (*ACTIVE, "aborted"), {"status": "aborted", "reason": "trust_conflict",
                                                              "last_error": exc.message, "late_ok": False}
         )  # fmt: skip
-    relay_state.pin_peer_endpoints(handle, endpoints)
-    ack_stamp = ack.get("timestamp")
-    InboundStore(home).claim_fresh(handle, ack_stamp if isinstance(ack_stamp, str) else None)
+    current = [ep.slot_id for ep in relay_state.peer_endpoints(handle)]
+    if InboundStore(home).accept_coordinates(handle, [ep.slot_id for ep in endpoints], current):
+        relay_state.pin_peer_endpoints(handle, endpoints)
     InboundStore(home).forgive(card.did)
     done = records.transition(str(record["session_id"]), ("ack_sent", "aborted"), {"status": "paired", "reason": None})
     log.info("SAS pairing %s complete: paired with %s", record.get("session_id"), handle)
