@@ -46,10 +46,11 @@ import dataclasses
 import enum
 import hashlib
 import hmac
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from wire_protocol import JSON, SLOT_QUOTA_BYTES, JSONObject
 
@@ -187,6 +188,20 @@ class HandleRecord:
     relay_url: str | None
     claimed_at: str
     discoverable: bool = True
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> HandleRecord:
+        """A record from the row every store selects: nick, did, card (JSON text), slot_id,
+        relay_url, claimed_at, discoverable."""
+        return cls(
+            nick=row[0],
+            did=row[1],
+            card=json.loads(row[2]),
+            slot_id=row[3],
+            relay_url=row[4],
+            claimed_at=row[5],
+            discoverable=bool(row[6]),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -336,23 +336,11 @@ class PostgresStore(RendezvousOps):
 
     # -- handles -------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _handle(row: Sequence[Any]) -> HandleRecord:
-        return HandleRecord(
-            nick=row[0],
-            did=row[1],
-            card=json.loads(row[2]),
-            slot_id=row[3],
-            relay_url=row[4],
-            claimed_at=row[5],
-            discoverable=bool(row[6]),
-        )
-
     async def claim_handle(self, record: HandleRecord, *, discoverable: bool | None) -> ClaimResult:
         async with self.pool.acquire() as conn, conn.transaction():
             for _attempt in range(5):
                 row = await conn.fetchrow(_SELECT_HANDLE + "WHERE nick = $1 FOR UPDATE", record.nick)
-                current = self._handle(row) if row is not None else None
+                current = HandleRecord.from_row(row) if row is not None else None
                 if current is not None and current.did != record.did:
                     return ClaimResult("conflict", current)
                 new = merge_claim(current, record, discoverable)
@@ -390,7 +378,7 @@ class PostgresStore(RendezvousOps):
 
     async def get_handle(self, nick: str) -> HandleRecord | None:
         row = await self.pool.fetchrow(_SELECT_HANDLE + "WHERE nick = $1", nick)
-        return self._handle(row) if row is not None else None
+        return HandleRecord.from_row(row) if row is not None else None
 
     async def list_handles(self, *, cursor: str | None, limit: int, vibe: str | None) -> list[HandleRecord]:
         if limit <= 0:
@@ -402,7 +390,7 @@ class PostgresStore(RendezvousOps):
             limit,
             vibe,
         )
-        return [self._handle(r) for r in rows]
+        return [HandleRecord.from_row(r) for r in rows]
 
     async def unclaim_handle(self, nick: str, slot_id: str) -> bool:
         deleted = await self.pool.fetchval(

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Literal, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
 from wire_protocol import SLOT_QUOTA_BYTES, JSONObject
@@ -353,22 +353,10 @@ class SQLiteStore:
 
     # -- handles -------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _handle(row: Sequence[Any]) -> HandleRecord:
-        return HandleRecord(
-            nick=row[0],
-            did=row[1],
-            card=json.loads(row[2]),
-            slot_id=row[3],
-            relay_url=row[4],
-            claimed_at=row[5],
-            discoverable=bool(row[6]),
-        )
-
     async def claim_handle(self, record: HandleRecord, *, discoverable: bool | None) -> ClaimResult:
         def op(g: Group) -> ClaimResult:
             row = g.conn.execute(_HANDLE_BY_NICK, (record.nick,)).fetchone()
-            current = self._handle(row) if row is not None else None
+            current = HandleRecord.from_row(row) if row is not None else None
             if current is not None and current.did != record.did:
                 return ClaimResult("conflict", current)
             new = merge_claim(current, record, discoverable)
@@ -397,7 +385,7 @@ class SQLiteStore:
 
     async def get_handle(self, nick: str) -> HandleRecord | None:
         row = self._read(lambda c: c.execute(_HANDLE_BY_NICK, (nick,)).fetchone())
-        return self._handle(row) if row is not None else None
+        return HandleRecord.from_row(row) if row is not None else None
 
     async def list_handles(self, *, cursor: str | None, limit: int, vibe: str | None) -> list[HandleRecord]:
         params: tuple[object, ...]
@@ -406,7 +394,7 @@ class SQLiteStore:
         else:
             sql, params = _HANDLE_LIST_VIBE, (cursor or "", vibe, limit)
         rows = await self._read_bulk(lambda c: c.execute(sql, params).fetchall())
-        return [self._handle(r) for r in rows]
+        return [HandleRecord.from_row(r) for r in rows]
 
     async def unclaim_handle(self, nick: str, slot_id: str) -> bool:
         def op(g: Group) -> bool:
