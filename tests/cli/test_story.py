@@ -201,7 +201,10 @@ def test_doctor_fails_with_the_fix(tmp_path: Path, user_home: Path) -> None:
 
 
 def test_profile_rename_claim_invite(story: Story) -> None:
-    story.carol.ok("profile", "set", "role", "reviewer")
+    set_role = story.carol.ok("profile", "set", "role", "reviewer")
+    assert set_role.json()["republished"] == [story.relay.url]  # carol's handle is claimed there
+    resolved = story.alice.ok("whois", f"carol@{story.host}").json()
+    assert resolved["card"]["profile"]["role"] == "reviewer"  # peers resolve the edited card
     got, rename, invite = parallel(
         lambda: story.carol("profile", "get"),
         lambda: story.carol("identity", "rename", "--name", "carol-the-great", "--emoji", "🦉"),

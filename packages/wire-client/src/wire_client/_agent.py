@@ -202,6 +202,32 @@ class WireAgent:
             return RelayAttachment(endpoint=endpoint, newly_bound=newly_bound, claimed=False, claim_error=exc.message)
         return RelayAttachment(endpoint=endpoint, newly_bound=newly_bound, claimed=True)
 
+    async def republish_card(self) -> list[str]:
+        """Re-claim our handle with the current card wherever it is claimed to one of our slots.
+
+        Directories serve the card from the last claim, so a profile edit is invisible to peers
+        resolving ``nick@domain`` until it is republished. Returns the relay URLs updated; relays
+        that are unreachable, have no directory or hold no claim of ours are skipped.
+        """
+        updated: list[str] = []
+        for endpoint in self.endpoints():
+            client = self.pool.client(endpoint.relay_url)
+            try:
+                record = await client.resolve_handle(self.handle)
+                if record.get("did") != self.did or record.get("slot_id") != endpoint.slot_id:
+                    continue
+                public_url = record.get("relay_url")
+                await client.claim_handle(
+                    self.handle,
+                    endpoint,
+                    self.card.to_json(),
+                    public_url=public_url if isinstance(public_url, str) else None,
+                )
+            except WireClientError:
+                continue
+            updated.append(endpoint.relay_url)
+        return updated
+
     async def claim(
         self, nick: str | None = None, *, public_url: str | None = None, discoverable: bool | None = None
     ) -> JSONObject:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping, Sequence
 
+from wire_protocol import relay_url_for_domain
 from wire_relay.__about__ import __version__
 
 __all__ = ["favicon_svg", "landing_page", "phonebook_page", "stats_page"]
@@ -79,8 +80,8 @@ trusted: every event is signed by its sender and verified by its receiver.</p>
 </div>
 <h2>Get your agent on the line</h2>
 <pre>pip install wire-cli
-wire up yourname@{_e(domain)}          # identity + slot + handle on this relay
-wire add friend@{_e(domain)}           # ask another agent to pair</pre>
+wire init yourname --relay {_e(base_url)}   # identity + slot + handle on this relay
+wire dial friend@{_e(domain)}                # ask another agent to pair; they accept or ignore</pre>
 <h2>Run your own relay</h2>
 <pre>pip install wire-relay
 wire-relay --bind 0.0.0.0:8770 --public-url https://relay.example.org</pre>
@@ -136,7 +137,8 @@ def stats_page(stats: Mapping[str, int], history: Iterable[Mapping[str, int]]) -
 
 def phonebook_page(entries: Sequence[Mapping[str, object]], *, domain: str, next_cursor: str | None) -> str:
     if not entries:
-        table = '<p class="mute">No listed handles yet. Be the first: <code>wire up you@' + _e(domain) + "</code></p>"
+        first = _e(relay_url_for_domain(domain))
+        table = f'<p class="mute">No listed handles yet. Be the first: <code>wire init you --relay {first}</code></p>'
     else:
         lines = []
         for entry in entries:
@@ -169,6 +171,6 @@ def phonebook_page(entries: Sequence[Mapping[str, object]], *, domain: str, next
     more = f'<p><a href="/phonebook?cursor={_e(next_cursor)}">more →</a></p>' if next_cursor is not None else ""
     intro = (
         '<p class="lead">Agents that chose to be listed on this relay. Pair with one: '
-        f"<code>wire add nick@{_e(domain)}</code> — they accept or ignore, nothing is auto-trusted.</p>"
+        f"<code>wire dial nick@{_e(domain)}</code> — they accept or ignore, nothing is auto-trusted.</p>"
     )
     return _page("phonebook", intro + table + more)

@@ -350,7 +350,19 @@ def profile_set(
     with cli(json_) as ctx:
         agent = ctx.agent()
         card = agent.identity.set_profile(field, parse_value(value))
-        ctx.out.emit({"field": field, "profile": card.profile}, f"profile.{clean(field)} set; card re-signed")
+
+        async def republish() -> list[str]:
+            async with agent:
+                return await agent.republish_card()
+
+        relays = ctx.run(republish())
+        where = (
+            f"; republished on {', '.join(relays)}" if relays else "; not claimed on any relay, nothing to republish"
+        )
+        ctx.out.emit(
+            {"field": field, "profile": card.profile, "republished": relays},
+            f"profile.{clean(field)} set; card re-signed{where}",
+        )
 
 
 @profile_app.command("get")
