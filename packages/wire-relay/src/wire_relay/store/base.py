@@ -74,6 +74,7 @@ __all__ = [
     "StoreStats",
     "StoredEvent",
     "Subscription",
+    "TokenCache",
     "TokenCheck",
     "hash_token",
     "listing_facts",
@@ -117,6 +118,36 @@ class TokenCheck(enum.Enum):
     OK = "ok"
     UNKNOWN_SLOT = "unknown_slot"
     BAD_TOKEN = "bad_token"  # noqa: S105 - a verdict, not a secret
+
+
+class TokenCache:
+    """Slot id → token hash, bounded (the oldest entry leaves first).
+
+    Tokens never change and slots are never deleted, so an entry can never go stale, and several
+    relay processes may each keep their own cache over one database.
+    """
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self._hashes: dict[str, bytes] = {}
+        self._limit = limit
+
+    def __contains__(self, slot_id: object) -> bool:
+        return slot_id in self._hashes
+
+    def get(self, slot_id: str) -> bytes | None:
+        return self._hashes.get(slot_id)
+
+    def remember(self, slot_id: str, digest: bytes) -> None:
+        if len(self._hashes) >= self._limit:
+            del self._hashes[next(iter(self._hashes))]
+        self._hashes[slot_id] = digest
+
+    @staticmethod
+    def verdict(token: str, digest: bytes | None) -> TokenCheck:
+        """``UNKNOWN_SLOT`` without a hash, else ``OK`` / ``BAD_TOKEN`` (constant-time compare)."""
+        if digest is None:
+            return TokenCheck.UNKNOWN_SLOT
+        return TokenCheck.OK if token_matches(token, digest) else TokenCheck.BAD_TOKEN
 
 
 # --------------------------------------------------------------------------------------------- events

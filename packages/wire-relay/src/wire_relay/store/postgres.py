@@ -45,16 +45,15 @@ from wire_relay.store.base import (
     StoreError,
     StoreStats,
     Subscription,
+    TokenCache,
     TokenCheck,
     hash_token,
     listing_facts,
     merge_claim,
-    token_matches,
 )
 
 __all__ = ["PostgresStore", "open_store", "parse_postgres_url"]
 
-TOKEN_CACHE_MAX = 50_000
 PULL_CACHE_MAX = 50_000
 #: rate buckets idle this long are dropped by :meth:`PostgresStore.sweep` (full again for any sane spec)
 RATE_IDLE_SECONDS = 3600.0
@@ -120,7 +119,7 @@ class PostgresStore(RendezvousOps):
         self._notifier = WakeAllNotifier()
         self._channel: NotifyChannel | None = None
         self._committer: GroupCommitter | None = None
-        self._tokens: dict[str, bytes] = {}
+        self._tokens = TokenCache()
         self._pulls: dict[str, int] = {}
         self._closing = False
         self._closed = False
@@ -204,13 +203,10 @@ class PostgresStore(RendezvousOps):
         digest = self._tokens.get(slot_id)
         if digest is None:
             raw = await self.pool.fetchval("SELECT token_hash FROM wire_slots WHERE slot_id = $1", slot_id)
-            if raw is None:
-                return TokenCheck.UNKNOWN_SLOT
-            digest = bytes(raw)
-            if len(self._tokens) >= TOKEN_CACHE_MAX:
-                del self._tokens[next(iter(self._tokens))]
-            self._tokens[slot_id] = digest
-        return TokenCheck.OK if token_matches(token, digest) else TokenCheck.BAD_TOKEN
+            if raw is not None:
+                digest = bytes(raw)
+                self._tokens.remember(slot_id, digest)
+        return TokenCache.verdict(token, digest)
 
     async def slot_exists(self, slot_id: str) -> bool:
         if slot_id in self._tokens:

@@ -57,18 +57,17 @@ from wire_relay.store.base import (
     StoredEvent,
     StoreStats,
     Subscription,
+    TokenCache,
     TokenCheck,
     hash_token,
     listing_facts,
     merge_claim,
-    token_matches,
 )
 
 __all__ = ["SQLiteStore", "open_store", "parse_sqlite_url"]
 
 T = TypeVar("T")
 Role = Literal["host", "guest"]
-TOKEN_CACHE_MAX = 50_000
 CHECKPOINT_SECONDS = 1.0
 _HANDLE_BY_NICK = "SELECT nick, did, card, slot_id, relay_url, claimed_at, discoverable FROM handles WHERE nick = ?"
 _HANDLE_LIST = (
@@ -117,7 +116,7 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._notifier = LocalNotifier()
         self._rates = MemoryRateBuckets()
-        self._tokens: dict[str, bytes] = {}
+        self._tokens = TokenCache()
         self._last_pull: dict[str, int] = {}
         self._pairs = MemoryPairSlots()
         self._conns: list[sqlite3.Connection] = []
@@ -247,13 +246,10 @@ class SQLiteStore:
             row = self._read(
                 lambda c: c.execute("SELECT token_hash FROM slots WHERE slot_id = ?", (slot_id,)).fetchone()
             )
-            if row is None:
-                return TokenCheck.UNKNOWN_SLOT
-            digest = bytes(row[0])
-            if len(self._tokens) >= TOKEN_CACHE_MAX:
-                del self._tokens[next(iter(self._tokens))]
-            self._tokens[slot_id] = digest
-        return TokenCheck.OK if token_matches(token, digest) else TokenCheck.BAD_TOKEN
+            if row is not None:
+                digest = bytes(row[0])
+                self._tokens.remember(slot_id, digest)
+        return TokenCache.verdict(token, digest)
 
     async def slot_exists(self, slot_id: str) -> bool:
         if slot_id in self._tokens:
