@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: MIT
+"""Single-event ingest of wire-relay measured with wrk (Debian's package), the relay pinned to one core.
+
+    .venv/bin/python bench/relay_wrk.py                    # quiet machine: relay on core 0, wrk on core 1
+    .venv/bin/python bench/relay_wrk.py --busy             # again while another process keeps a core busy
+    .venv/bin/python bench/relay_wrk.py --relay-cores 0,1 --relay-args=--workers=2   # whole machine
+
+wrk is written in C and drives 64 keep-alive connections from its own core, so the load generator is
+not the bottleneck (the Python generator in ``relay_load.py`` needs about as much CPU as the relay).
+A Lua script (``wrk_events.lua``) makes a ~350-byte event with a unique id for every request, spreads
+them over ``--slots`` fresh slots and writes the id of every 201 answer to a file; afterwards every
+acknowledged id is looked up in the relay (listing every slot) and must be stored exactly once.
+Prints a markdown table, or the raw figures with ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.helpers.relay_process import RelayProcess
+
+BENCH = Path(__file__).resolve().parent
+
+
+def pin(pid: int, cores: set[int]) -> None:
+    """Pin every thread of ``pid`` (the relay may start threads) to ``cores``."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), cores)
+
+
+def busy_loop(seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pass
+
+
+async def allocate(url: str, n: int) -> list[tuple[str, str]]:
+    async with aiohttp.ClientSession() as session:
+        slots = []
+        for _ in range(n):
+            async with session.post(f"{url}/v1/slot/allocate", json={}) as resp:
+                body = await resp.json()
+                slots.append((body["slot_id"], body["slot_token"]))
+        return slots
+
+
+async def stored_ids(url: str, slots: list[tuple[str, str]]) -> list[str]:
+    seen: list[str] = []
+    async with aiohttp.ClientSession() as session:
+        for slot_id, token in slots:
+            since = ""
+            for _page in range(100_000):  # bounded: far more pages than a bench run can store
+                query = f"?limit=1000&since={since}" if since else "?limit=1000"
+                async with session.get(
+                    f"{url}/v1/events/{slot_id}{query}", headers={"Authorization": f"Bearer {token}"}
+                ) as resp:
+                    page = await resp.json()
+                seen += [e["event_id"] for e in page]
+                if len(page) < 1000:
+                    break
+                since = page[-1]["event_id"]
+    return seen
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("relay_wrk: wrk is not installed (apt-get install wrk)")
+    relay_cores = {int(c) for c in args.relay_cores.split(",")}
+    wrk_cores = {int(c) for c in args.wrk_cores.split(",")}
+    with tempfile.TemporaryDirectory(prefix="wire-wrk-") as tmp:
+        work = Path(tmp)
+        extra = [a for a in args.relay_args.split() if a]
+        with RelayProcess(work, extra_args=extra, store_url=args.store or None) as relay:
+            assert relay.pid is not None
+            pin(relay.pid, relay_cores)
+            slots = asyncio.run(allocate(relay.url, args.slots))
+            (work / "slots").write_text("".join(f"{s} {t}\n" for s, t in slots))
+            env = {**os.environ, "WIRE_WRK_SLOTS": str(work / "slots"), "WIRE_WRK_OUT": str(work / "acked")}
+            busy = None
+            if args.busy:
+                busy = multiprocessing.Process(target=busy_loop, args=(args.duration + 5,), daemon=True)
+                busy.start()
+            try:
+                proc = subprocess.run(
+                    [
+                        "taskset",
+                        "-c",
+                        args.wrk_cores,
+                        wrk,
+                        f"-t{len(wrk_cores)}",
+                        f"-c{args.connections}",
+                        f"-d{args.duration}s",
+                        "--latency",
+                        "-s",
+                        str(BENCH / "wrk_events.lua"),
+                        relay.url,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    timeout=args.duration + 60,
+                    check=True,
+                )
+            finally:
+                if busy is not None:
+                    busy.terminate()
+                    busy.join(5)
+            line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("WRK_JSON "))
+            figures: dict[str, Any] = json.loads(line.removeprefix("WRK_JSON "))
+            acked = [ln for f in work.glob("acked.*") for ln in f.read_text().splitlines() if ln]
+            seen = asyncio.run(stored_ids(relay.url, slots))
+            counts: dict[str, int] = {}
+            for event_id in seen:
+                counts[event_id] = counts.get(event_id, 0) + 1
+            figures.update(
+                events_per_s=len(acked) / figures["seconds"],
+                acknowledged=len(acked),
+                stored=len(seen),
+                lost=sum(1 for i in acked if i not in counts),
+                duplicated=sum(1 for n in counts.values() if n > 1),
+                busy=args.busy,
+                relay_cores=args.relay_cores,
+                relay_args=args.relay_args,
+                load_average=os.getloadavg(),
+            )
+            return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--slots", type=int, default=48)
+    parser.add_argument("--relay-cores", default="0")
+    parser.add_argument("--wrk-cores", default="1")
+    parser.add_argument("--relay-args", default="", help="extra wire-relay arguments, space separated")
+    parser.add_argument("--store", default="", help="store URL (default: SQLite in a temp dir)")
+    parser.add_argument("--busy", action="store_true", help="run a busy-loop process during the load")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    figures = run(args)
+    if args.json:
+        print(json.dumps(figures))
+        return
+    lat = figures["latency_ms"]
+    print("| measure | figure |\n|---|---:|")
+    print(f"| single POST ingest (ev/s) | {figures['events_per_s']:,.0f} |")
+    print(f"| latency p50 / p99 / p99.9 (ms) | {lat['50']:.2f} / {lat['99']:.2f} / {lat['99.9']:.2f} |")
+    print(f"| acknowledged / stored | {figures['acknowledged']:,} / {figures['stored']:,} |")
+    print(f"| lost / duplicated | {figures['lost']} / {figures['duplicated']} |")
+    print(f"| socket errors / non-2xx | {figures['socket_errors']} / {figures['non2xx']} |")
+
+
+if __name__ == "__main__":
+    main()
