@@ -14,6 +14,7 @@ from wire_protocol._a2a import (
     DirectoryRecord,
     a2a_card_for_claim,
     a2a_endpoint,
+    a2a_interface_url,
     parse_a2a_card,
 )
 from wire_protocol._canonical import JSON, JSONObject, canonical_bytes, compact_json, loads
@@ -187,6 +188,7 @@ __all__ = [
     "__version__",
     "a2a_card_for_claim",
     "a2a_endpoint",
+    "a2a_interface_url",
     "b64decode_exact",
     "b64encode",
     "bare_handle",
