@@ -259,6 +259,8 @@ def test_low_order_peer_key_is_refused() -> None:
     for point in (bytes(32), (1).to_bytes(32, "little")):
         with pytest.raises(wp.SealingKeyError):
             _seal.conversation_key(ALICE.seed, point)
+    with pytest.raises(wp.SealingKeyError):  # the Ed25519 identity point maps to no X25519 key
+        _seal.dh_public_from_ed25519((1).to_bytes(32, "little"))
 
 
 # --------------------------------------------------------------------------- sending

@@ -84,7 +84,10 @@ def dh_public_from_ed25519(ed25519_public: bytes) -> bytes:
     if len(ed25519_public) != 32:
         raise SealingKeyError("an Ed25519 public key must be exactly 32 bytes")
     y = int.from_bytes(ed25519_public, "little") & ((1 << 255) - 1)
-    u = (1 + y) * pow((1 - y) % _P25519, _P25519 - 2, _P25519) % _P25519
+    denominator = (1 - y) % _P25519
+    if denominator == 0:  # y = 1 is the identity point: no X25519 key corresponds to it
+        raise SealingKeyError("this Ed25519 key has no X25519 counterpart")
+    u = (1 + y) * pow(denominator, -1, _P25519) % _P25519
     return u.to_bytes(32, "little")
 
 

@@ -93,14 +93,20 @@ def card_dh_public(card: AgentCard) -> bytes | None:
 
 def _card_implied_dh_keys(card: AgentCard) -> set[bytes]:
     """X25519 keys implied by the card's key and any other active verify key (key rotation)."""
-    implied = {dh_public_from_ed25519(card.public_key)}
+    ed25519_keys = {card.public_key}
     verify_keys = card.data.get("verify_keys")
     for entry in verify_keys.values() if isinstance(verify_keys, dict) else ():
         if isinstance(entry, dict) and entry.get("active", True) is not False:
             try:
-                implied.add(dh_public_from_ed25519(b64decode_exact(entry.get("key"), 32)))
+                ed25519_keys.add(b64decode_exact(entry.get("key"), 32))
             except KeyFormatError:
                 continue
+    implied = set()
+    for key in ed25519_keys:
+        try:
+            implied.add(dh_public_from_ed25519(key))
+        except SealingKeyError:
+            continue
     return implied
 
 
