@@ -44,6 +44,7 @@ BASE = {"from": "did:wire:alice-00000000", "to": "did:wire:bob", "type": "heartb
     [
         {**BASE, "kind": 1001, "body": {"t": "probe", "nonce": "n"}},
         {**BASE, "kind": True, "body": {"t": "probe", "nonce": "n"}},
+        {**BASE, "kind": 100.0, "body": {"t": "probe", "nonce": "n"}},
         {**BASE, "body": "probe"},
         {**BASE, "body": {"t": "ping", "nonce": "n"}},
         {**BASE, "body": {"t": "probe"}},
@@ -54,8 +55,8 @@ BASE = {"from": "did:wire:alice-00000000", "to": "did:wire:bob", "type": "heartb
         {**BASE, "body": {"t": "probe", "nonce": "n"}, "enc": "wire-x25519.v1"},
         {**BASE, "from": None, "body": {"t": "probe", "nonce": "n"}},
     ],
-    ids=["other-kind", "bool-kind", "string-body", "unknown-step", "no-nonce", "number-nonce", "empty-nonce",
-         "long-nonce", "control-in-nonce", "sealed", "no-from"],
+    ids=["other-kind", "bool-kind", "float-kind", "string-body", "unknown-step", "no-nonce", "number-nonce",
+         "empty-nonce", "long-nonce", "control-in-nonce", "sealed", "no-from"],
 )  # fmt: skip
 def test_anything_else_is_not_a_probe(event: dict[str, object]) -> None:
     assert wp.parse_probe(event) is None

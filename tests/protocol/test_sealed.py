@@ -41,6 +41,12 @@ def _send(body: wp.JSON = "hello bob") -> wp.JSONObject:
     return wp.sign_event(sealed, ALICE, ALICE_CARD.did)
 
 
+def _bob_replies(body: wp.JSON) -> wp.JSONObject:
+    """Bob's send path the other way: sealed to Alice's pinned card and signed."""
+    unsigned = wp.build_event(from_did=BOB_CARD.did, to=ALICE_CARD.did, type="claim", kind=1, body=body, timestamp=T0)
+    return wp.sign_event(wp.seal_event(unsigned, own_key=BOB, peer_card=ALICE_CARD), BOB, BOB_CARD.did)
+
+
 def _receive(event: wp.JSONObject, *, sender_card: wp.AgentCard = ALICE_CARD) -> wp.OpenedBody:
     """Bob's receive path: verify against trust, then open with the sender's pinned card."""
     verified = wp.verify_event(event, wp.CardTrust([sender_card]))
@@ -77,12 +83,7 @@ def test_round_trip_between_two_python_agents(body: wp.JSON) -> None:
 
 
 def test_reply_uses_the_same_conversation_key_and_opens_the_other_way() -> None:
-    reply = wp.seal_event(
-        wp.build_event(from_did=BOB_CARD.did, to=ALICE_CARD.did, type="claim", kind=1, body="hi alice", timestamp=T0),
-        own_key=BOB,
-        peer_card=ALICE_CARD,
-    )
-    verified = wp.verify_event(wp.sign_event(reply, BOB, BOB_CARD.did), wp.CardTrust([BOB_CARD]))
+    verified = wp.verify_event(_bob_replies("hi alice"), wp.CardTrust([BOB_CARD]))
     assert wp.open_body(verified, own_key=ALICE, own_did=ALICE_CARD.did, sender_card=BOB_CARD) == "hi alice"
 
 
@@ -196,12 +197,7 @@ def test_plaintext_that_is_not_utf8_json_is_rejected(plaintext: bytes) -> None:
 
 
 def test_sealed_body_from_a_sender_whose_pin_has_no_dh_pubkey() -> None:
-    bob_to_alice = wp.seal_event(
-        wp.build_event(from_did=BOB_CARD.did, to=ALICE_CARD.did, type="claim", kind=1001, body="x", timestamp=T0),
-        own_key=BOB,
-        peer_card=ALICE_CARD,
-    )
-    verified = wp.verify_event(wp.sign_event(bob_to_alice, BOB, BOB_CARD.did), wp.CardTrust([BOB_PLAIN_CARD]))
+    verified = wp.verify_event(_bob_replies("x"), wp.CardTrust([BOB_PLAIN_CARD]))
     with pytest.raises(wp.SealingKeyError) as caught:
         wp.open_event(verified, own_key=ALICE, own_did=ALICE_CARD.did, sender_card=BOB_PLAIN_CARD)
     assert "re-introduce" in caught.value.message

@@ -88,7 +88,9 @@ def parse_probe(event: VerifiedEvent | Mapping[str, object]) -> Probe | None:
     kind = data.get("kind")
     body = data.get("body")
     sender = data.get("from")
-    if kind != Kind.HEARTBEAT or isinstance(kind, bool) or not isinstance(body, dict) or not isinstance(sender, str):
+    if type(kind) is not int or kind != Kind.HEARTBEAT:  # not 100.0, not True
+        return None
+    if not isinstance(body, dict) or not isinstance(sender, str):
         return None
     if "enc" in data:
         return None
