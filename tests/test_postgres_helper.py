@@ -17,7 +17,7 @@ import pytest
 
 from tests.helpers import postgres as pg
 
-pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
+pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
@@ -45,6 +45,7 @@ def test_the_server_user_cannot_reach_an_install_behind_a_private_dir(install_be
         subprocess.run([str(install_behind_private_dir / "bin" / "initdb"), "--version"], user=nobody, check=True)
 
 
+@pytest.mark.postgres
 def test_server_starts_from_an_install_behind_a_private_dir(install_behind_private_dir: Path) -> None:
     server = pg.start_server(install=install_behind_private_dir)
     try:
