@@ -29,11 +29,11 @@ MISSING = pytest.StashKey[dict[str, list[tuple[str, str]]]]()  # part -> [(nodei
 
 
 def real_parts_required(environ: dict[str, str] | None = None) -> bool:
-    """``WIRE_REQUIRE_REAL_PARTS`` when set (1/0), else whether ``CI`` is set to something truthy."""
+    """``WIRE_REQUIRE_REAL_PARTS`` when set (1/0), else whether ``CI`` is set (and not 0/false/no/off)."""
     env = os.environ if environ is None else environ
-    explicit = env.get(REQUIRE_ENV)
-    if explicit is not None:
-        value = explicit.strip().lower()
+    explicit = env.get(REQUIRE_ENV, "")
+    value = explicit.strip().lower()
+    if value:  # set and not empty (an empty value counts as unset)
         if value not in _TRUE | _FALSE:
             raise pytest.UsageError(f"{REQUIRE_ENV}={explicit!r}: use 1 (require real parts) or 0 (allow skips)")
         return value in _TRUE

@@ -67,7 +67,9 @@ def run_suite(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("env", [{"WIRE_REQUIRE_REAL_PARTS": "1"}, {"CI": "true"}])
+@pytest.mark.parametrize(
+    "env", [{"WIRE_REQUIRE_REAL_PARTS": "1"}, {"CI": "true"}, {"CI": "1", "WIRE_REQUIRE_REAL_PARTS": ""}]
+)
 def test_required_real_parts_turn_their_skips_into_failures(tmp_path: Path, env: dict[str, str]) -> None:
     done = run_suite(tmp_path, **env)
     out = done.stdout
