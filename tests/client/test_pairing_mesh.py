@@ -10,7 +10,7 @@ import pytest
 from tests.client.conftest import inbox_lines, make_agent
 from tests.helpers.relay_process import RelayProcess
 from wire_client import Identity, PeerNotFoundError, SessionRegistry, WireAgent
-from wire_client._suggest import levenshtein, suggest_names
+from wire_client._pairing.names import levenshtein, suggest_names
 
 
 async def _sessions(root: Path, relay: RelayProcess, *names: str) -> list[WireAgent]:

@@ -18,7 +18,7 @@ from tests.e2e.support import inbox_events, inbox_ids, until, until_async
 from tests.faults.conftest import LibDaemon
 from tests.helpers.relay_process import RelayProcess
 from wire_client import SendResult, WireAgent, WireHome
-from wire_client._fs import read_jsonl
+from wire_client._home.files import read_jsonl
 
 __all__ = ["DYING_WRITE_PRELUDE", "receiver_killed_mid_write", "relay_kill_under_load", "relay_outage"]
 

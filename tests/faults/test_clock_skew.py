@@ -38,8 +38,8 @@ def clock(monkeypatch: pytest.MonkeyPatch, offset: timedelta) -> Iterator[None]:
             return cls.fromtimestamp(moved.timestamp(), tz) if tz is not None else cls.fromtimestamp(moved.timestamp())
 
     with monkeypatch.context() as patch:
-        patch.setattr("wire_client._send.datetime", Skewed)
-        patch.setattr("wire_client._pairmsg.datetime", Skewed)
+        patch.setattr("wire_client._messaging.send.datetime", Skewed)
+        patch.setattr("wire_client._pairing.events.datetime", Skewed)
         yield
 
 

@@ -28,7 +28,7 @@ from tests.client.conftest import paired_agents
 from tests.e2e.support import once_each
 from tests.helpers.relay_process import RelayProcess
 from wire_client import WireHome
-from wire_client._fs import read_jsonl
+from wire_client._home.files import read_jsonl
 
 pytestmark = pytest.mark.timeout(90)
 

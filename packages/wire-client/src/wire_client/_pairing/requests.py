@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from wire_client._endpoints import Endpoint, endpoints_of
 from wire_client._errors import HomeError
-from wire_client._fs import append_lines, atomic_write_json, dump_line, read_json, update_json
-from wire_client._home import WireHome
-from wire_protocol import JSON, JSONObject, format_timestamp, parse_timestamp
-from wire_protocol._character import character_for
+from wire_client._home.endpoints import Endpoint, endpoints_of
+from wire_client._home.files import append_lines, atomic_write_json, dump_line, read_json, update_json
+from wire_client._home.paths import WireHome
+from wire_protocol import JSON, JSONObject, character_for, format_timestamp, parse_timestamp
 
 __all__ = ["InboundStore", "PendingRequest"]
 

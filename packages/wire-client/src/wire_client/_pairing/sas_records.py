@@ -10,7 +10,7 @@ hex characters of the code hash, so file names never contain the code phrase.
 Every transition is a compare-and-set on ``status`` inside a locked read-modify-write, so the
 daemon and a foreground command can never move one session two ways. The network steps that
 lead to a transition run outside that lock, under a separate non-blocking *driver* lock (see
-:mod:`wire_client._sas`).
+:mod:`wire_client._pairing.sas`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wire_client._errors import HomeError, PairingFailedError
-from wire_client._fs import read_json, update_json
-from wire_client._home import WireHome
+from wire_client._home.files import read_json, update_json
+from wire_client._home.paths import WireHome
 from wire_protocol import JSON, JSONObject, PairingError, code_hash, display_handle_from_did, parse_code_phrase
 
 __all__ = ["ACTIVE", "TERMINAL", "SasRecords", "SasStatus", "session_id_for"]

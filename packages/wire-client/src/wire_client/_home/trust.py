@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from wire_client._errors import TrustConflictError, TrustError
-from wire_client._fs import read_json, update_json
-from wire_client._home import WireHome, safe_peer_name
+from wire_client._home.files import read_json, update_json
+from wire_client._home.paths import WireHome, safe_peer_name
 from wire_protocol import (
     JSON,
     AgentCard,

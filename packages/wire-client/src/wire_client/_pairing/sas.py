@@ -42,30 +42,31 @@ from dataclasses import dataclass
 
 import filelock
 
-from wire_client._daemon import daemon_status
-from wire_client._endpoints import Endpoint, RelayStateStore, Scope
 from wire_client._errors import PairingFailedError, RelayError, TransportError, TrustError
-from wire_client._fs import lock_path_for
-from wire_client._home import WireHome
-from wire_client._identity import Identity
-from wire_client._inbound import InboundStore
-from wire_client._invites import InviteStore
-from wire_client._mailbox import EventLog
-from wire_client._pairmsg import (
-    KIND_ACK,
+from wire_client._home.endpoints import Endpoint, RelayStateStore, Scope
+from wire_client._home.files import lock_path_for
+from wire_client._home.identity import Identity
+from wire_client._home.mailbox import EventLog
+from wire_client._home.paths import WireHome
+from wire_client._home.pidfile import daemon_status
+from wire_client._home.trust import TrustStore
+from wire_client._pairing.events import (
     advertised_endpoints,
     coords_body,
     ensure_endpoint,
+    is_pairing_event,
     parse_coords,
     sign_pairing_event,
 )
-from wire_client._relay import RelayPool
-from wire_client._sas_state import ACTIVE, TERMINAL, SasRecords, SasStatus, session_id_for
-from wire_client._trust import TrustStore
+from wire_client._pairing.invites import InviteStore
+from wire_client._pairing.requests import InboundStore
+from wire_client._pairing.sas_records import ACTIVE, TERMINAL, SasRecords, SasStatus, session_id_for
+from wire_client._relay.client import RelayPool
 from wire_protocol import (
     JSON,
     CardError,
     CardTrust,
+    EventType,
     JSONObject,
     PairingError,
     SasMismatchError,
@@ -125,7 +126,7 @@ def _find_ack(home: WireHome, record: JSONObject) -> JSONObject | None:
         if not log_.path(handle).exists():
             continue
         for event in log_.read(handle):
-            if event.get("kind") == KIND_ACK and event.get("type") == "pair_drop_ack" and event.get("from") == peer_did:
+            if is_pairing_event(event, EventType.PAIR_DROP_ACK) and event.get("from") == peer_did:
                 with contextlib.suppress(VerificationError):
                     verify_event(event, trust)
                     return event
@@ -350,7 +351,7 @@ class SasDriver:
                 raise PairingError("the bootstrap is our own (reflected)", code="bootstrap_reflected")
             peer = Endpoint(payload.relay_url.rstrip("/"), payload.slot_id, payload.slot_token, Scope.FEDERATION)
             own = advertised_endpoints(self.relay_state.self_endpoints(), include_local=False)
-            our_ack = sign_pairing_event(self.identity, payload.card.did, "pair_drop_ack", KIND_ACK, coords_body(own))
+            our_ack = sign_pairing_event(self.identity, payload.card.did, EventType.PAIR_DROP_ACK, coords_body(own))
             return self.records.transition(
                 sid,
                 ("bootstrap_sent",),

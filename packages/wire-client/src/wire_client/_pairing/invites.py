@@ -20,17 +20,19 @@ import re
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from wire_client._endpoints import Endpoint, Scope
 from wire_client._errors import PairingFailedError, RelayError
-from wire_client._fs import read_json, update_json
-from wire_client._home import WireHome
-from wire_client._inbound import InboundStore, now_stamp
-from wire_client._pairmsg import advertised_endpoints, drop_body, ensure_endpoint, sign_pairing_event
+from wire_client._home.endpoints import Endpoint, Scope
+from wire_client._home.files import read_json, update_json
+from wire_client._home.paths import WireHome
+from wire_client._pairing.events import advertised_endpoints, drop_body, ensure_endpoint, sign_pairing_event
+from wire_client._pairing.parts import PairingParts
+from wire_client._pairing.requests import InboundStore, now_stamp
 from wire_protocol import (
     INVITE_URL_PREFIX,
     JSON,
+    EventType,
     InviteError,
     InviteExpiredError,
     JSONObject,
@@ -39,9 +41,6 @@ from wire_protocol import (
     new_invite_nonce,
     parse_invite,
 )
-
-if TYPE_CHECKING:
-    from wire_client._agent import WireAgent
 
 __all__ = ["InviteAcceptResult", "InviteResult", "InviteStore", "accept", "mint"]
 
@@ -158,7 +157,7 @@ class InviteStore:
 
 
 async def mint(
-    agent: WireAgent,
+    parts: PairingParts,
     *,
     ttl_seconds: int = DEFAULT_TTL,
     uses: int = 1,
@@ -168,25 +167,25 @@ async def mint(
     """Mint a signed invite for one of our slots (on ``relay_url`` if given: allocated there when missing)."""
     if ttl_seconds <= 0 or uses <= 0:
         raise PairingFailedError("ttl_seconds and uses must be positive", reason="bad_argument")
-    own = await ensure_endpoint(agent.pool, agent.relay_state, relay_url, agent.handle)
+    own = await ensure_endpoint(parts.pool, parts.relay_state, relay_url, parts.handle)
     wanted = relay_url.rstrip("/") if relay_url else None
     candidates = [ep for ep in advertised_endpoints(own, include_local=False) if wanted in (None, ep.relay_url)]
     endpoint = candidates[0]
     nonce = new_invite_nonce()
     exp = int(time.time()) + ttl_seconds
     url = mint_invite(
-        key=agent.identity.key,
-        card=agent.card,
+        key=parts.identity.key,
+        card=parts.card,
         relay_url=endpoint.relay_url,
         slot_id=endpoint.slot_id,
         slot_token=endpoint.slot_token,
         nonce=nonce,
         exp=exp,
     )
-    InviteStore(agent.home).record(nonce, exp, uses)
+    InviteStore(parts.home).record(nonce, exp, uses)
     short_url = None
     if share:
-        answer = await agent.pool.client(endpoint.relay_url).register_invite(
+        answer = await parts.pool.client(endpoint.relay_url).register_invite(
             url, ttl_seconds=max(ttl_seconds, 60), uses=uses
         )
         path = answer.get("path")
@@ -196,11 +195,11 @@ async def mint(
     return InviteResult(url, ttl_seconds, uses, exp, endpoint.relay_url, short_url)
 
 
-async def _fetch_short_url(agent: WireAgent, url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
+async def _fetch_short_url(parts: PairingParts, url: str) -> str:
+    split = urllib.parse.urlsplit(url)
+    origin = f"{split.scheme}://{split.netloc}"
     try:
-        text = await agent.pool.client(origin).invite_url(parts.path)
+        text = await parts.pool.client(origin).invite_url(split.path)
     except RelayError as exc:
         reason = {404: "invite_not_found", 410: "invite_gone"}.get(exc.status, "invite_fetch_failed")
         raise PairingFailedError(f"short invite URL {url}: {exc.message}", reason=reason) from exc
@@ -209,28 +208,28 @@ async def _fetch_short_url(agent: WireAgent, url: str) -> str:
     return text
 
 
-async def accept(agent: WireAgent, text: str) -> InviteAcceptResult:
+async def accept(parts: PairingParts, text: str) -> InviteAcceptResult:
     """Accept an invite (``wire://pair?…`` or a short ``http(s)://…/i/<token>`` URL)."""
     url = text.strip()
     if url.startswith(("http://", "https://")):
-        url = await _fetch_short_url(agent, url)
+        url = await _fetch_short_url(parts, url)
     try:
         invite = parse_invite(url, now_unix=int(time.time()))
     except InviteExpiredError as exc:
         raise PairingFailedError(f"invite expired: {exc.message}", reason="invite_expired") from exc
     except InviteError as exc:
         raise PairingFailedError(f"not a valid invite: {exc.message}", reason="invite_invalid") from exc
-    if invite.did == agent.did:
+    if invite.did == parts.did:
         raise PairingFailedError("that is your own invite; send it to the peer instead", reason="own_invite")
-    has_slot = bool(agent.relay_state.self_endpoints())
-    own = await ensure_endpoint(agent.pool, agent.relay_state, None if has_slot else invite.relay_url, agent.handle)
+    has_slot = bool(parts.relay_state.self_endpoints())
+    own = await ensure_endpoint(parts.pool, parts.relay_state, None if has_slot else invite.relay_url, parts.handle)
     handle = display_handle_from_did(invite.did)
-    agent.pin(invite.card)
+    parts.pin(invite.card)
     issuer = Endpoint(invite.relay_url.rstrip("/"), invite.slot_id, invite.slot_token, Scope.FEDERATION)
-    agent.relay_state.pin_peer_endpoints(handle, [issuer])
-    InboundStore(agent.home).forgive(invite.did)
-    body = drop_body(agent.identity, advertised_endpoints(own, include_local=False), invite.nonce)
-    event = sign_pairing_event(agent.identity, invite.did, "pair_drop", 1100, body)
-    verdict = await agent.sender.send_signed(handle, event)
+    parts.relay_state.pin_peer_endpoints(handle, [issuer])
+    InboundStore(parts.home).forgive(invite.did)
+    body = drop_body(parts.identity, advertised_endpoints(own, include_local=False), invite.nonce)
+    event = sign_pairing_event(parts.identity, invite.did, EventType.PAIR_DROP, body)
+    verdict = await parts.sender.send_signed(handle, event)
     status: Literal["drop_sent", "queued"] = "drop_sent" if verdict.delivered else "queued"
     return InviteAcceptResult(invite.did, handle, str(event["event_id"]), status, verdict.reason)

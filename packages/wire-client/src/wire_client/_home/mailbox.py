@@ -20,7 +20,7 @@ from pathlib import Path
 import filelock
 
 from wire_client._errors import LockTimeoutError
-from wire_client._fs import (
+from wire_client._home.files import (
     DEFAULT_LOCK_TIMEOUT,
     append_lines_unlocked,
     atomic_write_bytes,
@@ -31,7 +31,7 @@ from wire_client._fs import (
     read_jsonl,
     update_json,
 )
-from wire_client._home import WireHome, safe_peer_name
+from wire_client._home.paths import WireHome, safe_peer_name
 from wire_protocol import JSON, JSONObject, format_timestamp
 
 __all__ = ["EventLog", "InboxEvent", "OutboxCursor", "OutboxStore", "SentLog", "async_locked"]
