@@ -132,6 +132,9 @@ if TYPE_CHECKING:
     from wire_client._home.pidfile import (
         daemon_status as daemon_status,
     )
+    from wire_client._home.reader import (
+        InboxReader as InboxReader,
+    )
     from wire_client._home.trust import (
         PinResult as PinResult,
     )
@@ -185,6 +188,12 @@ if TYPE_CHECKING:
     )
     from wire_client._pairing.invites import (
         InviteResult as InviteResult,
+    )
+    from wire_client._pairing.names import (
+        NameResolution as NameResolution,
+    )
+    from wire_client._pairing.names import (
+        PeerMatch as PeerMatch,
     )
     from wire_client._pairing.requests import (
         PendingRequest as PendingRequest,
@@ -297,6 +306,8 @@ _EXPORTS: dict[str, str] = {
     "EventLog": "wire_client._home.mailbox",
     "InboxEvent": "wire_client._home.mailbox",
     "OutboxStore": "wire_client._home.mailbox",
+    # wire_client._home.reader
+    "InboxReader": "wire_client._home.reader",
     # wire_client._home.pidfile
     "DaemonPid": "wire_client._home.pidfile",
     "daemon_status": "wire_client._home.pidfile",
@@ -339,6 +350,9 @@ _EXPORTS: dict[str, str] = {
     "SasConfig": "wire_client._pairing.sas",
     # wire_client._pairing.sas_records
     "SasStatus": "wire_client._pairing.sas_records",
+    # wire_client._pairing.names
+    "NameResolution": "wire_client._pairing.names",
+    "PeerMatch": "wire_client._pairing.names",
     # wire_client._pairing.api
     "Pairing": "wire_client._pairing.api",
     # wire_client._sessions
