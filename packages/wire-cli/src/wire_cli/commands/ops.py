@@ -344,7 +344,7 @@ def notify(
         from wire_client import InboxReader, toast
 
         agent = ctx.agent()
-        cursor_path = agent.home.state_dir / "notify.cursor"
+        cursor_path = agent.home.notify_cursor
         offsets: dict[str, int] = {}
         with contextlib.suppress(OSError, ValueError):
             loaded = json.loads(cursor_path.read_text(encoding="utf-8"))

@@ -41,7 +41,7 @@ from wire_client._pairing.results import (
     RotateResult,
 )
 from wire_client._pairing.sas import SasConfig, SasDriver
-from wire_client._pairing.sas_records import SasStatus
+from wire_client._pairing.sas_records import TERMINAL, SasState, SasStatus
 from wire_client._relay.directory import Resolution, resolve_address
 from wire_protocol import JSON, EventType, JSONObject, display_handle_from_did, verify_card
 
@@ -205,7 +205,7 @@ class Pairing:
         return await self.sas.start("guest", code, relay_url, wait_seconds=wait_seconds, detach=detach)
 
     async def pair_check(self, session_id: str, wait_seconds: float = 8.0) -> SasStatus:
-        return await self.sas.drive(session_id, ("sas_ready", "paired", "aborted"), wait_seconds)
+        return await self.sas.drive(session_id, (SasState.SAS_READY, *TERMINAL), wait_seconds)
 
     async def pair_confirm(self, session_id: str, typed_digits: str, wait_seconds: float = 30.0) -> SasStatus:
         return await self.sas.confirm(session_id, typed_digits, wait_seconds)

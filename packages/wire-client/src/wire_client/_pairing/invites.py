@@ -16,9 +16,12 @@ invite, pins the issuer and posts a ``pair_drop`` carrying ``pair_nonce`` into t
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import re
 import time
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,7 +45,16 @@ from wire_protocol import (
     parse_invite,
 )
 
-__all__ = ["InviteAcceptResult", "InviteResult", "InviteStore", "accept", "mint"]
+__all__ = [
+    "INVITE_TRANSITIONS",
+    "InviteAcceptResult",
+    "InviteRecord",
+    "InviteResult",
+    "InviteState",
+    "InviteStore",
+    "accept",
+    "mint",
+]
 
 DEFAULT_TTL = 3600
 TOMBSTONE_SECONDS = 7 * 86400
@@ -95,27 +107,90 @@ class InviteAcceptResult:
         return data
 
 
+class InviteState(enum.StrEnum):
+    """Where a minted invite is: usable, used up, or past its expiry (both kept as tombstones)."""
+
+    ACTIVE = "active"
+    USED_UP = "used_up"
+    EXPIRED = "expired"
+
+
+#: the one transition table: an acceptance moves an active invite to active (uses left) or used_up;
+#: expiry is a matter of the clock, not of a write
+INVITE_TRANSITIONS: Mapping[InviteState, frozenset[InviteState]] = {
+    InviteState.ACTIVE: frozenset({InviteState.ACTIVE, InviteState.USED_UP}),
+    InviteState.USED_UP: frozenset(),
+    InviteState.EXPIRED: frozenset(),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InviteRecord:
+    """``pending-invites/<nonce>.json``: one invite we minted."""
+
+    nonce: str
+    exp: int
+    uses_remaining: int
+    accepted_by: tuple[str, ...] = ()
+    created_at: str = ""
+
+    def state(self, now: int) -> InviteState:
+        if now > self.exp:
+            return InviteState.EXPIRED
+        return InviteState.ACTIVE if self.uses_remaining > 0 else InviteState.USED_UP
+
+    def accepted(self, did: str, now: int) -> InviteRecord:
+        """This invite after ``did`` used one acceptance (only an active invite can be used)."""
+        used = dataclasses.replace(self, uses_remaining=self.uses_remaining - 1, accepted_by=(*self.accepted_by, did))
+        if used.state(now) not in INVITE_TRANSITIONS[self.state(now)]:
+            raise PairingFailedError(f"invite {self.nonce[:8]}… is {self.state(now)}", reason="invite_used")
+        return used
+
+    def to_json(self) -> JSONObject:
+        return {
+            "nonce": self.nonce,
+            "exp": self.exp,
+            "uses_remaining": self.uses_remaining,
+            "accepted_by": list(self.accepted_by),
+            "created_at": self.created_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: JSON) -> InviteRecord | None:
+        if not isinstance(data, dict):
+            return None
+        nonce, exp, uses, accepted = (
+            data.get("nonce"),
+            data.get("exp"),
+            data.get("uses_remaining"),
+            data.get("accepted_by"),
+        )
+        if not isinstance(nonce, str) or not isinstance(exp, int) or not isinstance(uses, int):
+            return None
+        created = data.get("created_at")
+        return cls(
+            nonce=nonce,
+            exp=exp,
+            uses_remaining=uses,
+            accepted_by=tuple(a for a in accepted if isinstance(a, str)) if isinstance(accepted, list) else (),
+            created_at=created if isinstance(created, str) else "",
+        )
+
+
 class InviteStore:
     """``pending-invites/<nonce>.json`` of the issuer."""
 
     def __init__(self, home: WireHome) -> None:
-        self.directory = home.state_dir / "pending-invites"
+        self.directory = home.pending_invites_dir
 
     def record(self, nonce: str, exp: int, uses: int) -> None:
-        record: JSONObject = {
-            "nonce": nonce,
-            "exp": exp,
-            "uses_remaining": max(uses, 1),
-            "accepted_by": [],
-            "created_at": now_stamp(),
-        }
-        update_json(self.directory / f"{nonce}.json", lambda _: (record, None), default={}, mode=0o600)
+        record = InviteRecord(nonce=nonce, exp=exp, uses_remaining=max(uses, 1), created_at=now_stamp())
+        update_json(self.directory / f"{nonce}.json", lambda _: (record.to_json(), None), default={}, mode=0o600)
 
-    def get(self, nonce: str) -> JSONObject | None:
+    def get(self, nonce: str) -> InviteRecord | None:
         if not _NONCE_RE.fullmatch(nonce):
             return None
-        data = read_json(self.directory / f"{nonce}.json", None)
-        return data if isinstance(data, dict) else None
+        return InviteRecord.from_json(read_json(self.directory / f"{nonce}.json", None))
 
     def consume(self, nonce: object, did: str, now: int | None = None) -> Consumed:
         """Use one acceptance of ``nonce`` for ``did`` (see the module docstring for the outcomes)."""
@@ -127,19 +202,13 @@ class InviteStore:
         moment = int(time.time()) if now is None else now
 
         def modify(current: JSON) -> tuple[JSON, Consumed]:
-            if not isinstance(current, dict) or current.get("nonce") != nonce:
+            invite = InviteRecord.from_json(current)
+            if invite is None or invite.nonce != nonce:
                 return current, "unknown"
-            exp, uses = current.get("exp"), current.get("uses_remaining")
-            if not isinstance(exp, int) or moment > exp:
-                return current, "expired"
-            if not isinstance(uses, int) or uses <= 0:
-                return current, "used_up"
-            accepted = current.get("accepted_by")
-            return {
-                **current,
-                "uses_remaining": uses - 1,
-                "accepted_by": [*(accepted if isinstance(accepted, list) else []), did],
-            }, "ok"
+            state = invite.state(moment)
+            if state is not InviteState.ACTIVE:
+                return current, "expired" if state is InviteState.EXPIRED else "used_up"
+            return invite.accepted(did, moment).to_json(), "ok"
 
         return update_json(path, modify, default=None, mode=0o600)
 
@@ -148,9 +217,8 @@ class InviteStore:
         moment = int(time.time()) if now is None else now
         removed = 0
         for path in self.directory.glob("*.json") if self.directory.is_dir() else []:
-            data = read_json(path, None)
-            exp = data.get("exp") if isinstance(data, dict) else None
-            if not isinstance(exp, int) or moment > exp + TOMBSTONE_SECONDS:
+            invite = InviteRecord.from_json(read_json(path, None))
+            if invite is None or moment > invite.exp + TOMBSTONE_SECONDS:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed

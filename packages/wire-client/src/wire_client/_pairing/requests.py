@@ -117,9 +117,9 @@ class InboundStore:
 
     def __init__(self, home: WireHome) -> None:
         self.home = home
-        self._rejections = home.state_dir / "pair-rejections.json"
-        self._coords = home.state_dir / "peer-coords.json"
-        self._log = home.state_dir / "pair-rejected.jsonl"
+        self._rejections = home.pair_rejections
+        self._coords = home.peer_coords
+        self._log = home.pair_rejected_log
 
     # --- pending requests --------------------------------------------------------------------
 
