@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.cli.conftest import WIRE, Wire, base_env, parallel
+from tests.helpers.cli import WIRE, Wire, base_env, parallel
 from tests.helpers.relay_process import RelayProcess
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import wire_client
-from tests.client.conftest import inbox_lines, make_agent, pair_manually, paired_agents, uniq, wait_for
 from tests.client.test_relay_client import reference_relay  # noqa: F401 - fixture
+from tests.helpers.agents import inbox_lines, make_agent, pair_manually, paired_agents, uniq, wait_for
 from tests.helpers.relay_process import RelayProcess
 from wire_client import InboxEvent, Receiver, WireAgent
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import filelock
 import pytest
 
-from tests.client.conftest import make_home
+from tests.helpers.agents import make_home
 from wire_client import EventLog, HomeError, LockTimeoutError, TrustStore, WireHome
 from wire_client._home.files import append_lines, atomic_write_json, read_json, read_jsonl, update_json
 

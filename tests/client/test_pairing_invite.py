@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import inbox_lines, make_agent
+from tests.helpers.agents import inbox_lines, make_agent
 from tests.helpers.relay_process import RelayProcess
 from wire_client import PairingFailedError, WireAgent
 from wire_protocol import mint_invite, new_invite_nonce

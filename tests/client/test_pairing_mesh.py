@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import inbox_lines, make_agent
+from tests.helpers.agents import inbox_lines, make_agent
 from tests.helpers.relay_process import RelayProcess
 from wire_client import Identity, PeerNotFoundError, SessionRegistry, WireAgent
 from wire_client._pairing.names import levenshtein, suggest_names

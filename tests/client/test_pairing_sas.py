@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import inbox_lines, make_agent, wait_for
+from tests.helpers.agents import inbox_lines, make_agent, wait_for
 from tests.helpers.relay_process import RelayProcess
 from wire_client import Daemon, Identity, PairingFailedError, SasConfig, SasStatus, WireAgent
 from wire_client._pairing.sas_records import TRANSITIONS, SasRecords, SasSession, SasState

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Wire
-from tests.client.conftest import paired_agents
+from tests.helpers.agents import paired_agents
+from tests.helpers.cli import Wire
 from tests.helpers.relay_process import RelayProcess
 from wire_client import WireAgent
 from wire_protocol import parse_timestamp
