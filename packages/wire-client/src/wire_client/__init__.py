@@ -144,6 +144,9 @@ if TYPE_CHECKING:
     from wire_client._home.trust import (
         TrustStore as TrustStore,
     )
+    from wire_client._home.trust import (
+        card_character as card_character,
+    )
     from wire_client._messaging.hook import (
         PairingContext as PairingContext,
     )
@@ -293,6 +296,7 @@ _EXPORTS: dict[str, str] = {
     "Identity": "wire_client._home.identity",
     "InitResult": "wire_client._home.identity",
     # wire_client._home.trust
+    "card_character": "wire_client._home.trust",
     "PinResult": "wire_client._home.trust",
     "TrustRecord": "wire_client._home.trust",
     "TrustStore": "wire_client._home.trust",

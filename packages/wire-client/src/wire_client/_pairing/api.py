@@ -79,7 +79,7 @@ class Pairing:
             status: Literal["already_paired", "paired"] = "already_paired"
             via = "pinned_peer"
         else:
-            sister = _mesh.find_sister(self.parts.home, self.parts.did, name)
+            sister = _mesh.find_sister(self.parts.home, self.parts.identity.did, name)
             if sister is None:
                 candidates = tuple(self.suggest(name))
                 return DialResult(name, False, "not_found", candidates=candidates, error=_miss_text(name, candidates))
@@ -97,7 +97,7 @@ class Pairing:
             raise PairingFailedError(
                 f"{address} is known only as an A2A agent (no wire card/slot); it cannot be paired", reason="a2a_only"
             )
-        if resolved.did == self.parts.did:
+        if resolved.did == self.parts.identity.did:
             raise PairingFailedError(f"{address} is you", reason="self")
         handle = display_handle_from_did(resolved.did)
         steps: list[JSONObject] = [{"step": "resolved", "kind": "federation", "via": resolved.via}]
@@ -117,7 +117,10 @@ class Pairing:
                               steps=tuple(steps))  # fmt: skip
         has_slot = bool(self.parts.relay_state.self_endpoints())
         own = await ensure_endpoint(
-            self.parts.pool, self.parts.relay_state, None if has_slot else resolved.relay_url, self.parts.handle
+            self.parts.pool,
+            self.parts.relay_state,
+            None if has_slot else resolved.relay_url,
+            self.parts.identity.handle,
         )
         body = drop_body(self.parts.identity, advertised_endpoints(own, include_local=False))
         event = sign_pairing_event(self.parts.identity, resolved.did, EventType.PAIR_DROP, body)
@@ -223,7 +226,7 @@ class Pairing:
 
     async def pair_local(self, session_name: str) -> LocalPairResult:
         """Pair with the local sister session ``session_name`` (session name, handle or nickname)."""
-        sister = _mesh.find_sister(self.parts.home, self.parts.did, session_name)
+        sister = _mesh.find_sister(self.parts.home, self.parts.identity.did, session_name)
         if sister is None:
             raise PeerNotFoundError(
                 f"no local session matches {session_name!r}", candidates=tuple(self.suggest(session_name))
@@ -235,7 +238,7 @@ class Pairing:
 
     async def auto_pair_local(self, name: str) -> str | None:
         """If ``name`` is an unpaired local sister, pair with it; returns its handle (else None)."""
-        sister = _mesh.find_sister(self.parts.home, self.parts.did, name)
+        sister = _mesh.find_sister(self.parts.home, self.parts.identity.did, name)
         if sister is None:
             return None
         _mesh.pair_local(self.parts, sister)
@@ -269,7 +272,9 @@ class Pairing:
         old = next((ep for ep in own if ep.scope is Scope.FEDERATION), own[0] if own else None)
         if old is None:
             raise PairingFailedError("no slot to rotate; bind a relay first", reason="no_slot")
-        new = await self.parts.pool.client(old.relay_url).allocate_slot(scope=old.scope, handle=self.parts.handle)
+        new = await self.parts.pool.client(old.relay_url).allocate_slot(
+            scope=old.scope, handle=self.parts.identity.handle
+        )
         with contextlib.suppress(WireClientError):
             await self.parts.puller.pull_endpoint(old)  # collect what is already there
         self.parts.relay_state.add_self_endpoint(new)
@@ -300,16 +305,16 @@ class Pairing:
         """Point our claimed nick at the new slot, proving the old one; False when nothing was claimed there."""
         client = self.parts.pool.client(old.relay_url)
         try:
-            record = await client.resolve_handle(self.parts.handle)
+            record = await client.resolve_handle(self.parts.identity.handle)
         except WireClientError:
             return False  # no directory on this relay (local-only) or no claim: nothing to move
-        if record.get("did") != self.parts.did or record.get("slot_id") != old.slot_id:
+        if record.get("did") != self.parts.identity.did or record.get("slot_id") != old.slot_id:
             return False
         public_url = record.get("relay_url")
         await client.claim_handle(
-            self.parts.handle,
+            self.parts.identity.handle,
             new,
-            self.parts.card.to_json(),
+            self.parts.identity.card.to_json(),
             public_url=public_url if isinstance(public_url, str) else None,
             current_slot_token=old.slot_token,
         )
@@ -319,7 +324,7 @@ class Pairing:
 
     def resolve_name(self, name: str, *, include_self: bool = False) -> NameResolution:
         """What ``name`` (handle, DID, nickname, session name) is: see :func:`.names.resolve_name`."""
-        return resolve_name(self.parts.home, self.parts.did, self.parts.trust, name, include_self=include_self)
+        return resolve_name(self.parts.home, self.parts.identity.did, self.parts.trust, name, include_self=include_self)
 
     def find_peer(self, name: str) -> str | None:
         """A pinned peer's handle by handle, DID or nickname (case-insensitive); None if absent/ambiguous."""
@@ -334,7 +339,7 @@ class Pairing:
         found = []
         for handle, record in sorted(self.parts.trust.agents().items()):
             endpoints = slots.get(handle, [])
-            if record.did != self.parts.did and any(ep.is_ready for ep in endpoints):
+            if record.did != self.parts.identity.did and any(ep.is_ready for ep in endpoints):
                 found.append(_Peer(handle, record.did, endpoints))
         return found
 

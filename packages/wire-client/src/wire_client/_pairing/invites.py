@@ -235,7 +235,7 @@ async def mint(
     """Mint a signed invite for one of our slots (on ``relay_url`` if given: allocated there when missing)."""
     if ttl_seconds <= 0 or uses <= 0:
         raise PairingFailedError("ttl_seconds and uses must be positive", reason="bad_argument")
-    own = await ensure_endpoint(parts.pool, parts.relay_state, relay_url, parts.handle)
+    own = await ensure_endpoint(parts.pool, parts.relay_state, relay_url, parts.identity.handle)
     wanted = relay_url.rstrip("/") if relay_url else None
     candidates = [ep for ep in advertised_endpoints(own, include_local=False) if wanted in (None, ep.relay_url)]
     endpoint = candidates[0]
@@ -243,7 +243,7 @@ async def mint(
     exp = int(time.time()) + ttl_seconds
     url = mint_invite(
         key=parts.identity.key,
-        card=parts.card,
+        card=parts.identity.card,
         relay_url=endpoint.relay_url,
         slot_id=endpoint.slot_id,
         slot_token=endpoint.slot_token,
@@ -287,10 +287,12 @@ async def accept(parts: PairingParts, text: str) -> InviteAcceptResult:
         raise PairingFailedError(f"invite expired: {exc.message}", reason="invite_expired") from exc
     except InviteError as exc:
         raise PairingFailedError(f"not a valid invite: {exc.message}", reason="invite_invalid") from exc
-    if invite.did == parts.did:
+    if invite.did == parts.identity.did:
         raise PairingFailedError("that is your own invite; send it to the peer instead", reason="own_invite")
     has_slot = bool(parts.relay_state.self_endpoints())
-    own = await ensure_endpoint(parts.pool, parts.relay_state, None if has_slot else invite.relay_url, parts.handle)
+    own = await ensure_endpoint(
+        parts.pool, parts.relay_state, None if has_slot else invite.relay_url, parts.identity.handle
+    )
     handle = display_handle_from_did(invite.did)
     parts.pin(invite.card)
     issuer = Endpoint(invite.relay_url.rstrip("/"), invite.slot_id, invite.slot_token, Scope.FEDERATION)

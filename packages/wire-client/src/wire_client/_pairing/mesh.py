@@ -104,8 +104,8 @@ def pair_homes(a: Sister, b: Sister) -> str:
 
 
 def _self_sister(parts: PairingParts) -> Sister:
-    name = parts.home.root.name if parts.home.root else parts.handle
-    return Sister(name, parts.home, parts.card, tuple(parts.endpoints()))
+    name = parts.home.root.name if parts.home.root else parts.identity.handle
+    return Sister(name, parts.home, parts.identity.card, tuple(parts.endpoints()))
 
 
 def pair_local(parts: PairingParts, sister: Sister) -> LocalPairResult:

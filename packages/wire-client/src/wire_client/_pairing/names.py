@@ -16,21 +16,20 @@ within distance 3, closest first, then alphabetical. The CLI and the MCP server 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from wire_client._home.paths import WireHome
-from wire_client._home.trust import TrustStore
+from wire_client._home.trust import TrustStore, card_character
 from wire_client._pairing.mesh import sisters
-from wire_protocol import JSON, Character, JSONObject, Tier, character_for
+from wire_protocol import Character, JSONObject, Tier, character_for
 
 __all__ = [
     "MAX_DISTANCE",
     "MAX_SUGGESTIONS",
     "NameResolution",
     "PeerMatch",
-    "card_character",
     "levenshtein",
     "resolve_name",
     "suggest_names",
@@ -72,18 +71,6 @@ def suggest_names(name: str, pool: Iterable[str]) -> list[str]:
             scored[candidate] = distance
     ranked = sorted(scored.items(), key=lambda item: (item[1], _ascii_lower(item[0]), item[0]))
     return [candidate for candidate, _ in ranked[:MAX_SUGGESTIONS]]
-
-
-def card_character(did: str | None, card: Mapping[str, JSON] | None) -> Character:
-    """A peer's character, honouring its card's ``display.nickname`` / ``display.emoji`` (sanitized)."""
-    display = card.get("display") if card else None
-    nickname = display.get("nickname") if isinstance(display, dict) else None
-    emoji = display.get("emoji") if isinstance(display, dict) else None
-    return character_for(
-        did or None,
-        nickname_override=nickname if isinstance(nickname, str) else None,
-        emoji_override=emoji if isinstance(emoji, str) else None,
-    )
 
 
 @dataclass(frozen=True, slots=True)

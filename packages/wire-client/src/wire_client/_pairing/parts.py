@@ -35,18 +35,6 @@ class PairingParts:
     sender: Sender
     puller: Puller
 
-    @property
-    def did(self) -> str:
-        return self.identity.did
-
-    @property
-    def handle(self) -> str:
-        return self.identity.handle
-
-    @property
-    def card(self) -> AgentCard:
-        return self.identity.card
-
     def endpoints(self) -> list[Endpoint]:
         return self.relay_state.self_endpoints()
 
