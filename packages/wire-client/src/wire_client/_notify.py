@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
-from wire_protocol._character import sanitize_display_text
+from wire_protocol import sanitize_display_text
 
 __all__ = ["notifications_enabled", "toast"]
 

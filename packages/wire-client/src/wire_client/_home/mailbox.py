@@ -20,7 +20,7 @@ from pathlib import Path
 import filelock
 
 from wire_client._errors import LockTimeoutError
-from wire_client._fs import (
+from wire_client._home.files import (
     DEFAULT_LOCK_TIMEOUT,
     append_lines_unlocked,
     atomic_write_bytes,
@@ -31,7 +31,8 @@ from wire_client._fs import (
     read_jsonl,
     update_json,
 )
-from wire_client._home import WireHome, safe_peer_name
+from wire_client._home.paths import WireHome, safe_peer_name
+from wire_client._home.reader import InboxReader
 from wire_protocol import JSON, JSONObject, format_timestamp
 
 __all__ = ["EventLog", "InboxEvent", "OutboxCursor", "OutboxStore", "SentLog", "async_locked"]
@@ -221,28 +222,10 @@ class EventLog:
 
     async def tail(self, *, from_start: bool = False, interval: float = 0.05) -> AsyncIterator[tuple[str, JSONObject]]:
         """Yield ``(peer, event)`` for lines appended from now on (or from the start) by any process."""
-        offsets: dict[str, int] = {}
-        if not from_start:
-            for peer in self.peers():
-                with contextlib.suppress(FileNotFoundError):
-                    offsets[peer] = os.stat(self.path(peer)).st_size
+        reader = InboxReader(self.directory, from_end=not from_start)
         while True:
-            for peer in self.peers():
-                path = self.path(peer)
-                try:
-                    size = os.stat(path).st_size
-                except FileNotFoundError:
-                    continue
-                start = offsets.get(peer, 0)
-                if size < start:
-                    start = 0
-                if size == start:
-                    continue
-                chunk = read_jsonl(path, start)
-                offsets[peer] = chunk.end_offset
-                for _, record in chunk.records:
-                    if isinstance(record, dict):
-                        yield peer, record
+            for peer, event in reader.poll():
+                yield peer, event
             await asyncio.sleep(interval)
 
 

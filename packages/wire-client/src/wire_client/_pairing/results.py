@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from wire_protocol import JSON, JSONObject
-from wire_protocol._character import character_for
+from wire_protocol import JSON, JSONObject, character_for
 
 __all__ = ["AcceptResult", "DialResult", "LocalPairResult", "PairAllLocalResult", "RejectResult", "RotateResult"]
 

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from wire_client._fs import read_json, update_json
-from wire_client._home import WireHome, safe_peer_name
+from wire_client._home.files import read_json, update_json
+from wire_client._home.paths import WireHome, safe_peer_name
 from wire_protocol import JSON, JSONObject, format_timestamp
 
 __all__ = ["CursorStore", "Endpoint", "RelayStateStore", "Scope", "order_for_sending"]

@@ -19,31 +19,32 @@ Called before normal verification for kinds 1100/1101/1201 (protocol §7 step 3)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
-from wire_client._endpoints import Endpoint, Scope
 from wire_client._errors import HomeError, WireClientError
-from wire_client._fs import read_json
-from wire_client._inbound import InboundStore, now_stamp
-from wire_client._invites import InviteStore
-from wire_client._mailbox import EventLog
+from wire_client._home.endpoints import Endpoint, Scope, endpoints_of
+from wire_client._home.files import read_json
+from wire_client._home.mailbox import EventLog
+from wire_client._messaging.hook import PairingContext, PairingDecision
+from wire_client._messaging.send import Sender, SendResult
 from wire_client._notify import toast
-from wire_client._pairing_hook import PairingContext, PairingDecision
-from wire_client._pairmsg import (
-    KIND_ACK,
+from wire_client._pairing.events import (
     advertised_endpoints,
     coords_body,
+    is_pairing_event,
     parse_coords,
     same_machine,
     sign_pairing_event,
 )
-from wire_client._relay import RelayPool
-from wire_client._sas import complete_from_ack
-from wire_client._send import Sender, SendResult
+from wire_client._pairing.invites import InviteStore
+from wire_client._pairing.requests import InboundStore, now_stamp
+from wire_client._pairing.sas import complete_from_ack
 from wire_protocol import (
     AgentCard,
     CardError,
     CardTrust,
+    EventType,
     JSONObject,
     Tier,
     VerificationError,
@@ -52,31 +53,86 @@ from wire_protocol import (
     verify_event,
 )
 
-__all__ = ["WirePairingHandler", "purge_held", "send_ack"]
+__all__ = ["DefaultPairingHandler", "WirePairingHandler", "pending_record", "purge_held", "send_ack"]
 
 log = logging.getLogger(__name__)
 
 
-async def send_ack(context: PairingContext, handle: str, peer_did: str, pool: RelayPool) -> SendResult:
-    """Sign and deliver (or queue) our ``pair_drop_ack`` to a pinned peer."""
-    own = context.relay_state.self_endpoints()
-    peer_endpoints = context.relay_state.peer_endpoints(handle)
+async def send_ack(sender: Sender, handle: str, peer_did: str) -> SendResult:
+    """Sign and deliver (or queue) our ``pair_drop_ack`` to a pinned peer, through the one ``sender``."""
+    own = sender.relay_state.self_endpoints()
+    peer_endpoints = sender.relay_state.peer_endpoints(handle)
     body = coords_body(advertised_endpoints(own, include_local=same_machine(peer_endpoints, own)))
-    ack = sign_pairing_event(context.identity, peer_did, "pair_drop_ack", KIND_ACK, body)
-    return await Sender(context.home, context.identity, pool).send_signed(handle, ack)
+    ack = sign_pairing_event(sender.identity, peer_did, EventType.PAIR_DROP_ACK, body)
+    return await sender.send_signed(handle, ack)
+
+
+def pending_record(event: JSONObject, card: AgentCard, endpoints: list[Endpoint]) -> JSONObject:
+    """The ``pending-inbound-pairs/<handle>.json`` record of a verified drop (the reference's shape)."""
+    body = event.get("body")
+    fields = body if isinstance(body, dict) else {}
+    return {
+        "peer_handle": display_handle_from_did(card.did),
+        "peer_did": card.did,
+        "peer_card": card.to_json(),
+        "peer_relay_url": fields.get("relay_url"),
+        "peer_slot_id": fields.get("slot_id"),
+        "peer_slot_token": fields.get("slot_token"),
+        "peer_endpoints": [ep.to_json() for ep in endpoints],
+        "event_id": event.get("event_id"),
+        "event_timestamp": event.get("timestamp"),
+        "received_at": now_stamp(),
+    }
+
+
+class DefaultPairingHandler:
+    """Records a ``pair_drop`` from an unknown sender as a pending-inbound pair; never pins or acks.
+
+    For embedders that want requests recorded but every other pairing decision left to them.
+    Everything else continues to normal verification.
+    """
+
+    async def handle_pairing_event(self, event: JSONObject, context: PairingContext) -> PairingDecision:
+        body = event.get("body")
+        if not is_pairing_event(event, EventType.PAIR_DROP) or not isinstance(body, dict):
+            return PairingDecision.CONTINUE
+        policy = read_json(context.home.policy, {})
+        if isinstance(policy, dict) and policy.get("accept_unknown_pair_drops") is False and "pair_nonce" not in body:
+            return PairingDecision.CONTINUE
+        try:
+            card = verify_card(body.get("card"))
+            verify_event(event, CardTrust([card]))
+        except (CardError, VerificationError) as exc:
+            log.info("pair_drop %s ignored: %s", event.get("event_id"), exc)
+            return PairingDecision.CONTINUE
+        if context.trust.get(display_handle_from_did(card.did)) is not None:
+            return PairingDecision.CONTINUE
+        trio = [body.get(name) for name in ("relay_url", "slot_id", "slot_token")]
+        if not all(isinstance(value, str) and value for value in trio):
+            return PairingDecision.CONTINUE
+        endpoints = endpoints_of(body) if "endpoints" in body else endpoints_of({**body, "endpoints": None})
+        with contextlib.suppress(HomeError):  # a handle that cannot be a file name is not recorded
+            InboundStore(context.home).write(pending_record(event, card, endpoints))
+        return PairingDecision.CONTINUE
 
 
 class WirePairingHandler:
-    """Handle-path, invite, SAS-ack and rotation side effects of incoming pairing events."""
+    """Handle-path, invite, SAS-ack and rotation side effects of incoming pairing events.
+
+    Acks leave through ``sender``: the assembler's one :class:`Sender`, so they share its outbox
+    order and locks with everything else we send.
+    """
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
 
     async def handle_pairing_event(self, event: JSONObject, context: PairingContext) -> PairingDecision:
-        type_ = event.get("type")
         try:
-            if type_ == "pair_drop" and event.get("kind") == 1100:
+            if is_pairing_event(event, EventType.PAIR_DROP):
                 return await self._on_drop(event, context)
-            if type_ == "pair_drop_ack" and event.get("kind") == KIND_ACK:
+            if is_pairing_event(event, EventType.PAIR_DROP_ACK):
                 return await self._on_ack(event, context)
-            if type_ == "wire_close" and event.get("kind") == 1201:
+            if is_pairing_event(event, EventType.WIRE_CLOSE):
                 return self._on_close(event, context)
         except (WireClientError, OSError) as exc:  # never let one bad event stop receiving
             log.warning("pairing event %s not applied: %s", event.get("event_id"), exc)
@@ -132,21 +188,8 @@ class WirePairingHandler:
     def _record_pending(
         self, event: JSONObject, card: AgentCard, endpoints: list[Endpoint], ctx: PairingContext
     ) -> None:
-        body = event.get("body")
-        assert isinstance(body, dict)  # noqa: S101 - checked by the caller
         handle = display_handle_from_did(card.did)
-        record: JSONObject = {
-            "peer_handle": handle,
-            "peer_did": card.did,
-            "peer_card": card.to_json(),
-            "peer_relay_url": body["relay_url"],
-            "peer_slot_id": body["slot_id"],
-            "peer_slot_token": body["slot_token"],
-            "peer_endpoints": [ep.to_json() for ep in endpoints],
-            "event_id": event.get("event_id"),
-            "event_timestamp": event.get("timestamp"),
-            "received_at": now_stamp(),
-        }
+        record = pending_record(event, card, endpoints)
         try:
             fresh = InboundStore(ctx.home).write(record)
         except HomeError as exc:
@@ -173,8 +216,7 @@ class WirePairingHandler:
             return PairingDecision.CONTINUE  # a replay of coordinates the peer already left
         context.trust.pin_card(card, Tier.VERIFIED)  # same DID + key: picks up profile changes
         context.relay_state.pin_peer_endpoints(handle, endpoints)
-        if context.pool is not None:
-            await send_ack(context, handle, card.did, context.pool)
+        await send_ack(self.sender, handle, card.did)
         return PairingDecision.CONTINUE
 
     def _pin(self, context: PairingContext, card: AgentCard, endpoints: list[Endpoint]) -> None:

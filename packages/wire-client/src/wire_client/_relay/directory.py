@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wire_client._errors import PairingFailedError, RelayError, TransportError
-from wire_client._relay import RelayPool
+from wire_client._relay.client import RelayPool
 from wire_protocol import (
     AgentCard,
     CardError,
@@ -24,10 +24,10 @@ from wire_protocol import (
     HandleError,
     JSONObject,
     WireAddress,
+    character_for,
     parse_a2a_card,
     parse_address,
 )
-from wire_protocol._character import character_for
 
 __all__ = ["Resolution", "resolve_address"]
 

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from wire_client._endpoints import Endpoint, RelayStateStore, order_for_sending
 from wire_client._errors import CapabilityError, PeerNotFoundError, RelayError, TransportError, WireClientError
-from wire_client._fs import read_jsonl
-from wire_client._home import WireHome, safe_peer_name
-from wire_client._identity import Identity
-from wire_client._mailbox import OutboxCursor, OutboxStore, SentLog, async_locked
-from wire_client._relay import PostResult, RelayPool
-from wire_client._trust import TrustStore
+from wire_client._home.endpoints import Endpoint, RelayStateStore, order_for_sending
+from wire_client._home.files import read_jsonl
+from wire_client._home.identity import Identity
+from wire_client._home.mailbox import OutboxCursor, OutboxStore, SentLog, async_locked
+from wire_client._home.paths import WireHome, safe_peer_name
+from wire_client._home.trust import TrustStore
+from wire_client._relay.client import PostResult, RelayPool
 from wire_protocol import (
     DID_PREFIX,
     JSON,

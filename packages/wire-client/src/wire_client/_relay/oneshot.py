@@ -9,7 +9,7 @@ read before returning. No pooling, no keep-alive, no proxies (the aiohttp sessio
 proxy settings from the environment either), no compression. Long-lived processes (daemon, MCP)
 keep aiohttp; the SSE stream always uses aiohttp.
 
-Failures surface as the exceptions :func:`wire_client._relay._translate` maps: ``OSError`` (refused,
+Failures surface as the exceptions :func:`wire_client._relay.client._translate` maps: ``OSError`` (refused,
 reset, DNS, TLS), :class:`InvalidRelayURLError` and :class:`MalformedResponseError`; the caller bounds
 the whole exchange with ``asyncio.timeout`` (``TimeoutError``).
 """

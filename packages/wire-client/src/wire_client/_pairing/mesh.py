@@ -13,21 +13,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from itertools import combinations
-from typing import TYPE_CHECKING
 
-from wire_client._endpoints import Endpoint, RelayStateStore
-from wire_client._errors import PairingFailedError, PeerNotFoundError, WireClientError
-from wire_client._fs import read_json
-from wire_client._home import WireHome
-from wire_client._inbound import InboundStore
-from wire_client._pair_results import LocalPairResult, PairAllLocalResult
-from wire_client._sessions import SessionRegistry
-from wire_client._trust import TrustStore
-from wire_protocol import AgentCard, CardError, JSONObject, Tier, verify_card
-from wire_protocol._character import character_for
-
-if TYPE_CHECKING:
-    from wire_client._agent import WireAgent
+from wire_client._errors import PairingFailedError, WireClientError
+from wire_client._home.endpoints import Endpoint, RelayStateStore
+from wire_client._home.files import read_json
+from wire_client._home.paths import WireHome
+from wire_client._home.sessions import session_home, session_names
+from wire_client._home.trust import TrustStore
+from wire_client._pairing.parts import PairingParts
+from wire_client._pairing.requests import InboundStore
+from wire_client._pairing.results import LocalPairResult, PairAllLocalResult
+from wire_protocol import AgentCard, CardError, JSONObject, Tier, character_for, verify_card
 
 __all__ = ["Sister", "find_sister", "pair_all_local", "pair_homes", "pair_local", "sisters"]
 
@@ -68,8 +64,8 @@ def read_sister(name: str, home: WireHome) -> Sister | None:
 
 def sisters(home: WireHome) -> list[Sister]:
     """Every readable session under ``home``'s sessions root (``home`` itself included if it is one)."""
-    registry = SessionRegistry.for_home(home)
-    found = [read_sister(name, registry.home(name)) for name in registry.names()]
+    root = home.sessions_root
+    found = [read_sister(name, session_home(root, name)) for name in session_names(root)]
     return [s for s in found if s is not None]
 
 
@@ -107,25 +103,23 @@ def pair_homes(a: Sister, b: Sister) -> str:
     return "paired"
 
 
-def _self_sister(agent: WireAgent) -> Sister:
-    return Sister(agent.home.root.name if agent.home.root else agent.handle, agent.home, agent.card,
-                  tuple(agent.endpoints()))  # fmt: skip
+def _self_sister(parts: PairingParts) -> Sister:
+    name = parts.home.root.name if parts.home.root else parts.identity.handle
+    return Sister(name, parts.home, parts.identity.card, tuple(parts.endpoints()))
 
 
-async def pair_local(agent: WireAgent, name: str) -> LocalPairResult:
-    """Pair with the local sister session ``name`` (session name, handle or nickname)."""
-    sister = find_sister(agent.home, agent.did, name)
-    if sister is None:
-        raise PeerNotFoundError(f"no local session matches {name!r}", candidates=tuple(agent.pairing.suggest(name)))
-    status = pair_homes(_self_sister(agent), sister)
-    agent.puller.release_held(sister.card.handle)
-    return LocalPairResult(sister.name, sister.card.handle, sister.card.did, "paired" if status == "paired" else
-                           "already_paired")  # fmt: skip
+def pair_local(parts: PairingParts, sister: Sister) -> LocalPairResult:
+    """Pair with the local sister session ``sister`` (found with :func:`find_sister`)."""
+    status = pair_homes(_self_sister(parts), sister)
+    parts.puller.release_held(sister.card.handle)
+    return LocalPairResult(
+        sister.name, sister.card.handle, sister.card.did, "paired" if status == "paired" else "already_paired"
+    )
 
 
-async def pair_all_local(agent: WireAgent) -> PairAllLocalResult:
+def pair_all_local(parts: PairingParts) -> PairAllLocalResult:
     """Pair every two local sessions that are not paired both ways yet."""
-    found = sisters(agent.home)
+    found = sisters(parts.home)
     results: list[JSONObject] = []
     for a, b in combinations(found, 2):
         entry: JSONObject = {"from": a.name, "to": b.name}
@@ -134,5 +128,5 @@ async def pair_all_local(agent: WireAgent) -> PairAllLocalResult:
         except WireClientError as exc:
             entry.update({"status": "failed", "error": exc.message})
         results.append(entry)
-    agent.puller.release_held()
+    parts.puller.release_held()
     return PairAllLocalResult(tuple(s.name for s in found), tuple(results))

@@ -42,30 +42,39 @@ from dataclasses import dataclass
 
 import filelock
 
-from wire_client._daemon import daemon_status
-from wire_client._endpoints import Endpoint, RelayStateStore, Scope
 from wire_client._errors import PairingFailedError, RelayError, TransportError, TrustError
-from wire_client._fs import lock_path_for
-from wire_client._home import WireHome
-from wire_client._identity import Identity
-from wire_client._inbound import InboundStore
-from wire_client._invites import InviteStore
-from wire_client._mailbox import EventLog
-from wire_client._pairmsg import (
-    KIND_ACK,
+from wire_client._home.endpoints import Endpoint, RelayStateStore, Scope
+from wire_client._home.files import lock_path_for
+from wire_client._home.identity import Identity
+from wire_client._home.mailbox import EventLog
+from wire_client._home.paths import WireHome
+from wire_client._home.pidfile import daemon_status
+from wire_client._home.trust import TrustStore
+from wire_client._pairing.events import (
     advertised_endpoints,
     coords_body,
     ensure_endpoint,
+    is_pairing_event,
     parse_coords,
     sign_pairing_event,
 )
-from wire_client._relay import RelayPool
-from wire_client._sas_state import ACTIVE, TERMINAL, SasRecords, SasStatus, session_id_for
-from wire_client._trust import TrustStore
+from wire_client._pairing.invites import InviteStore
+from wire_client._pairing.requests import InboundStore
+from wire_client._pairing.sas_records import (
+    ACTIVE,
+    TERMINAL,
+    WAITING,
+    SasRecords,
+    SasSession,
+    SasState,
+    SasStatus,
+    session_id_for,
+)
+from wire_client._relay.client import RelayPool
 from wire_protocol import (
-    JSON,
     CardError,
     CardTrust,
+    EventType,
     JSONObject,
     PairingError,
     SasMismatchError,
@@ -92,6 +101,8 @@ __all__ = ["SasConfig", "SasDriver", "complete_from_ack"]
 log = logging.getLogger(__name__)
 
 _LOCKS: dict[str, asyncio.Lock] = {}
+#: states whose next step needs the relay's pair slot (a 404 there means the relay lost it)
+_NEEDS_PAIR_SLOT = (SasState.POLLING, SasState.CONFIRMED, SasState.BOOTSTRAP_SENT)
 #: how often the daemon tick garbage-collects finished sessions and stale invite tombstones
 _GC_PERIOD = 60.0
 
@@ -109,15 +120,14 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _session(record: JSONObject) -> Spake2Session:
-    seed = base64.b64decode(str(record["spake2_seed_b64"]))
-    return Spake2Session.from_seed(str(record["code"]), seed)
+def _spake2(session: SasSession) -> Spake2Session:
+    return Spake2Session.from_seed(session.code, base64.b64decode(session.spake2_seed_b64))
 
 
-def _find_ack(home: WireHome, record: JSONObject) -> JSONObject | None:
+def _find_ack(home: WireHome, session: SasSession) -> JSONObject | None:
     """The peer's verified ``pair_drop_ack`` among its held (or already inboxed) events."""
-    peer_did, raw_card = record.get("peer_did"), record.get("peer_card")
-    if not isinstance(peer_did, str) or not isinstance(raw_card, dict):
+    peer_did, raw_card = session.peer_did, session.peer_card
+    if peer_did is None or raw_card is None:
         return None
     handle = display_handle_from_did(peer_did)
     trust = CardTrust([verify_card(raw_card)])
@@ -125,53 +135,47 @@ def _find_ack(home: WireHome, record: JSONObject) -> JSONObject | None:
         if not log_.path(handle).exists():
             continue
         for event in log_.read(handle):
-            if event.get("kind") == KIND_ACK and event.get("type") == "pair_drop_ack" and event.get("from") == peer_did:
+            if is_pairing_event(event, EventType.PAIR_DROP_ACK) and event.get("from") == peer_did:
                 with contextlib.suppress(VerificationError):
                     verify_event(event, trust)
                     return event
     return None
 
 
-def _complete(home: WireHome, record: JSONObject, ack: JSONObject) -> JSONObject | None:
-    """Pin the peer (card + endpoints) and mark the session paired. Returns the new record."""
+def _complete(home: WireHome, session: SasSession, ack: JSONObject) -> SasSession | None:
+    """Pin the peer (card + endpoints) and mark the session paired. Returns the new session."""
     records, trust, relay_state = SasRecords(home), TrustStore(home), RelayStateStore(home)
-    card = verify_card(record.get("peer_card"))
+    card = verify_card(session.peer_card)
     handle = display_handle_from_did(card.did)
-    stored = [ep for ep in (Endpoint.from_json(e) for e in _list(record.get("peer_endpoints"))) if ep is not None]
+    stored = [ep for ep in (Endpoint.from_json(e) for e in session.peer_endpoints) if ep is not None]
     endpoints = parse_coords(ack.get("body")) or stored
     try:
         trust.pin_card(card, Tier.VERIFIED)
     except TrustError as exc:
-        return records.transition(
-            str(record["session_id"]), (*ACTIVE, "aborted"), {"status": "aborted", "reason": "trust_conflict",
-                                                             "last_error": exc.message, "late_ok": False}
-        )  # fmt: skip
+        aborted = {"status": SasState.ABORTED, "reason": "trust_conflict", "last_error": exc.message, "late_ok": False}
+        return records.transition(session.session_id, (*ACTIVE, SasState.ABORTED), aborted)
     current = [ep.slot_id for ep in relay_state.peer_endpoints(handle)]
     if InboundStore(home).accept_coordinates(handle, [ep.slot_id for ep in endpoints], current):
         relay_state.pin_peer_endpoints(handle, endpoints)
     InboundStore(home).forgive(card.did)
-    done = records.transition(str(record["session_id"]), ("ack_sent", "aborted"), {"status": "paired", "reason": None})
-    log.info("SAS pairing %s complete: paired with %s", record.get("session_id"), handle)
+    done = records.transition(
+        session.session_id, (SasState.ACK_SENT, SasState.ABORTED), {"status": SasState.PAIRED, "reason": None}
+    )
+    log.info("SAS pairing %s complete: paired with %s", session.session_id, handle)
     return done
-
-
-def _list(value: JSON) -> list[JSON]:
-    return value if isinstance(value, list) else []
 
 
 async def complete_from_ack(home: WireHome, event: JSONObject) -> bool:
     """Receive-pipeline hook: an ack from a SAS peer completes its session (our ack already stored)."""
     sender = event.get("from")
-    for record in SasRecords(home).all():
-        if record.get("peer_did") != sender:
-            continue
-        if not (record.get("status") == "ack_sent" or (record.get("status") == "aborted" and record.get("late_ok"))):
+    for session in SasRecords(home).all():
+        if session.peer_did != sender or not session.finishes_late:
             continue
         try:
-            verify_event(event, CardTrust([verify_card(record.get("peer_card"))]))
+            verify_event(event, CardTrust([verify_card(session.peer_card)]))
         except (VerificationError, CardError):
             continue
-        return _complete(home, record, event) is not None
+        return _complete(home, session, event) is not None
     return False
 
 
@@ -207,173 +211,174 @@ class SasDriver:
         code = generate_code_phrase() if code is None else parse_code_phrase(code)
         relay = relay_url.rstrip("/") if relay_url else self._default_relay()
         now = time.time()
-        record: JSONObject = {
-            "session_id": session_id_for(code),
-            "code": code,
-            "code_hash": code_hash(code),
-            "role": role,
-            "relay_url": relay,
-            "status": f"request_{role}",
-            "created_at": now,
-            "updated_at": now,
-            "deadline": now + self.config.sas_timeout,
-            "spake2_seed_b64": _b64(os.urandom(32)),
-        }
-        self.records.create(record)
-        sid = str(record["session_id"])
+        session = SasSession(
+            session_id=session_id_for(code),
+            code=code,
+            code_hash=code_hash(code),
+            role=role,
+            relay_url=relay,
+            status=SasState.REQUEST_HOST if role == "host" else SasState.REQUEST_GUEST,
+            created_at=now,
+            updated_at=now,
+            deadline=now + self.config.sas_timeout,
+            spake2_seed_b64=_b64(os.urandom(32)),
+        )
+        self.records.create(session)
         if detach:
-            return SasStatus.from_record(record)
-        return await self.drive(sid, ("sas_ready", *TERMINAL), wait_seconds)
+            return SasStatus.from_session(session)
+        return await self.drive(session.session_id, (SasState.SAS_READY, *TERMINAL), wait_seconds)
 
     async def confirm(self, session: str, typed_digits: str, wait_seconds: float) -> SasStatus:
         sid = self.records.resolve_id(session)
-        record = self.records.get(sid)
-        status = record.get("status")
-        if status == "aborted":
-            raise PairingFailedError(f"pairing {sid} was aborted ({record.get('reason')})", reason="aborted")
-        if status != "sas_ready":
-            reason = "sas_not_ready" if status in ("request_host", "request_guest", "polling") else "already_confirmed"
+        current = self.records.get(sid)
+        status = current.status
+        if status is SasState.ABORTED:
+            raise PairingFailedError(f"pairing {sid} was aborted ({current.reason})", reason="aborted")
+        if status is not SasState.SAS_READY:
+            reason = "sas_not_ready" if status in WAITING else "already_confirmed"
             raise PairingFailedError(f"pairing {sid} is {status}, not waiting for digits", reason=reason)
         try:
-            confirm_sas(str(record.get("sas")), typed_digits)
+            confirm_sas(str(current.sas), typed_digits)
         except SasMismatchError as exc:
-            await self._abort(record, "sas_mismatch", exc.message)
+            await self._abort(current, "sas_mismatch", exc.message)
             raise PairingFailedError(exc.message, reason="sas_mismatch") from exc
-        changes: JSONObject = {"status": "confirmed", "deadline": time.time() + self.config.finalize_timeout}
-        if self.records.transition(sid, ("sas_ready",), changes) is None:
+        changes = {"status": SasState.CONFIRMED, "deadline": time.time() + self.config.finalize_timeout}
+        if self.records.transition(sid, (SasState.SAS_READY,), changes) is None:
             raise PairingFailedError(f"pairing {sid} changed state meanwhile; check it", reason="already_confirmed")
         result = await self.drive(sid, TERMINAL, wait_seconds)
-        if result.status == "aborted":
+        if result.status == SasState.ABORTED:
             detail = f": {result.detail}" if result.detail else ""
             raise PairingFailedError(f"pairing aborted ({result.reason}){detail}", reason=result.reason or "aborted")
         return result
 
     async def cancel(self, session: str) -> SasStatus:
-        record = self.records.get(self.records.resolve_id(session))
-        if record.get("status") in ACTIVE:
-            record = await self._abort(record, "cancelled", "cancelled by the operator") or record
-        return SasStatus.from_record(record)
+        current = self.records.get(self.records.resolve_id(session))
+        if current.active:
+            current = await self._abort(current, "cancelled", "cancelled by the operator") or current
+        return SasStatus.from_session(current)
 
     def sessions(self) -> list[SasStatus]:
-        return [SasStatus.from_record(r) for r in self.records.all()]
+        return [SasStatus.from_session(s) for s in self.records.all()]
 
     async def tick_all(self) -> list[SasStatus]:
         """One step for every active session (the daemon calls this); returns those that changed."""
         changed: list[SasStatus] = []
-        for record in self.records.all():
-            if record.get("status") not in ACTIVE:
+        for before in self.records.all():
+            if not before.active:
                 continue
-            after = await self.step(str(record["session_id"]))
-            if after.get("status") != record.get("status"):
-                changed.append(SasStatus.from_record(after))
+            after = await self.step(before.session_id)
+            if after.status is not before.status:
+                changed.append(SasStatus.from_session(after))
         if time.monotonic() - self._last_gc > _GC_PERIOD:
             self._last_gc = time.monotonic()
             self.records.gc()
             InviteStore(self.home).gc()
         return changed
 
-    async def drive(self, session: str, targets: tuple[str, ...], wait_seconds: float) -> SasStatus:
+    async def drive(self, session: str, targets: tuple[SasState, ...], wait_seconds: float) -> SasStatus:
         """Step at least once, then keep stepping (and pulling our slots while we wait for the peer's
         ack, when no daemon does it) until a target or terminal status, or ``wait_seconds`` passed."""
         sid = self.records.resolve_id(session)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, wait_seconds)
         while True:
-            record = await self.step(sid)
-            status = record.get("status")
-            if status in targets or status in TERMINAL or loop.time() >= deadline:
-                return SasStatus.from_record(record)
-            if status == "ack_sent" and self._pull is not None and not _daemon_running(self.home):
+            current = await self.step(sid)
+            if current.status in targets or current.status in TERMINAL or loop.time() >= deadline:
+                return SasStatus.from_session(current)
+            if current.status is SasState.ACK_SENT and self._pull is not None and not _daemon_running(self.home):
                 with contextlib.suppress(TransportError, RelayError):
                     await self._pull()
-                record = self.records.get(sid)
-                if record.get("status") in (*targets, *TERMINAL):
-                    return SasStatus.from_record(record)
+                current = self.records.get(sid)
+                if current.status in (*targets, *TERMINAL):
+                    return SasStatus.from_session(current)
             await asyncio.sleep(self.config.poll_interval)
 
     # --- one step ----------------------------------------------------------------------------
 
-    async def step(self, sid: str) -> JSONObject:
+    async def step(self, sid: str) -> SasSession:
         """Advance one session by at most one transition (no-op if another driver holds it)."""
         async with self._driving(sid) as mine:
-            record = self.records.get(sid)
-            if not mine or record.get("status") not in ACTIVE:
-                return record
-            deadline = record.get("deadline")
-            if isinstance(deadline, (int, float)) and time.time() > deadline:
-                return await self._abort(record, "timeout", "the peer did not finish in time") or record
+            current = self.records.get(sid)
+            if not mine or not current.active:
+                return current
+            if current.deadline is not None and time.time() > current.deadline:
+                return await self._abort(current, "timeout", "the peer did not finish in time") or current
             try:
-                return await self._advance(record) or self.records.get(sid)
+                return await self._advance(current) or self.records.get(sid)
             except RelayError as exc:
-                if exc.status == 404 and record.get("status") in ("polling", "confirmed", "bootstrap_sent"):
+                if exc.status == 404 and current.status in _NEEDS_PAIR_SLOT:
                     msg = "the relay lost this pairing (restarted or expired); start again with a new code phrase"
-                    return await self._abort(record, "pair_slot_lost", msg) or record
-                if exc.status == 409 and str(record.get("status")).startswith("request_"):
-                    return await self._abort(record, "code_in_use", exc.message) or record
-                return self._note(record, exc.message)
+                    return await self._abort(current, "pair_slot_lost", msg) or current
+                if exc.status == 409 and current.status in (SasState.REQUEST_HOST, SasState.REQUEST_GUEST):
+                    return await self._abort(current, "code_in_use", exc.message) or current
+                return self._note(current, exc.message)
             except TransportError as exc:
-                return self._note(record, exc.message)
+                return self._note(current, exc.message)
             except (PairingError, CardError) as exc:
-                return await self._abort(record, getattr(exc, "code", "pairing_error"), exc.message) or record
+                return await self._abort(current, getattr(exc, "code", "pairing_error"), exc.message) or current
 
-    async def _advance(self, record: JSONObject) -> JSONObject | None:
-        sid, status, role = str(record["session_id"]), record.get("status"), str(record["role"])
-        relay = self.pool.client(str(record["relay_url"]))
-        if status in ("request_host", "request_guest"):
+    async def _advance(self, session: SasSession) -> SasSession | None:
+        """The one network step the session's state calls for, then its transition (None: nothing yet)."""
+        sid, status, role = session.session_id, session.status, session.role
+        relay = self.pool.client(session.relay_url)
+        if status in (SasState.REQUEST_HOST, SasState.REQUEST_GUEST):
             own = await ensure_endpoint(self.pool, self.relay_state, relay.relay_url, self.identity.handle)
             ours = next(ep for ep in own if ep.relay_url == relay.relay_url)
-            pair_id = await relay.pair_open(str(record["code_hash"]), _b64(_session(record).message), role)
-            changes: JSONObject = {"status": "polling", "pair_id": pair_id, "our_endpoint": ours.to_json()}
-            return self.records.transition(sid, (str(status),), changes)
-        if status == "polling":
-            peer_msg, _ = await relay.pair_get(str(record["pair_id"]), role)
+            pair_id = await relay.pair_open(session.code_hash, _b64(_spake2(session).message), role)
+            changes = {"status": SasState.POLLING, "pair_id": pair_id, "our_endpoint": ours.to_json()}
+            return self.records.transition(sid, (status,), changes)
+        if status is SasState.POLLING:
+            peer_msg, _ = await relay.pair_get(str(session.pair_id), role)
             if peer_msg is None:
                 return None
-            sas = compute_sas(_session(record).finish(base64.b64decode(peer_msg)))
-            return self.records.transition(sid, ("polling",), {"status": "sas_ready", "peer_msg": peer_msg, "sas": sas})
-        if status == "confirmed":
-            mine = Endpoint.from_json(record.get("our_endpoint"))
+            sas = compute_sas(_spake2(session).finish(base64.b64decode(peer_msg)))
+            changes = {"status": SasState.SAS_READY, "peer_msg": peer_msg, "sas": sas}
+            return self.records.transition(sid, (SasState.POLLING,), changes)
+        if status is SasState.CONFIRMED:
+            mine = Endpoint.from_json(session.our_endpoint)
             if mine is None:
                 raise PairingError("the session lost its own slot coordinates", code="session_corrupt")
             plain = build_bootstrap_payload(self.identity.card, mine.relay_url, mine.slot_id, mine.slot_token)
-            sealed = seal_bootstrap(self._aead_key(record), plain, os.urandom(12))
-            await relay.pair_bootstrap(str(record["pair_id"]), role, sealed)
-            return self.records.transition(sid, ("confirmed",), {"status": "bootstrap_sent"})
-        if status == "bootstrap_sent":
-            _, sealed_peer = await relay.pair_get(str(record["pair_id"]), role)
+            sealed = seal_bootstrap(self._aead_key(session), plain, os.urandom(12))
+            await relay.pair_bootstrap(str(session.pair_id), role, sealed)
+            return self.records.transition(sid, (SasState.CONFIRMED,), {"status": SasState.BOOTSTRAP_SENT})
+        if status is SasState.BOOTSTRAP_SENT:
+            _, sealed_peer = await relay.pair_get(str(session.pair_id), role)
             if sealed_peer is None:
                 return None
-            payload = parse_bootstrap_payload(open_bootstrap(self._aead_key(record), sealed_peer))
+            payload = parse_bootstrap_payload(open_bootstrap(self._aead_key(session), sealed_peer))
             if not (payload.relay_url and payload.slot_id and payload.slot_token):
                 raise PairingError("the peer's bootstrap carries no slot", code="bootstrap_no_slot")
             if payload.card.did == self.identity.did:
                 raise PairingError("the bootstrap is our own (reflected)", code="bootstrap_reflected")
             peer = Endpoint(payload.relay_url.rstrip("/"), payload.slot_id, payload.slot_token, Scope.FEDERATION)
             own = advertised_endpoints(self.relay_state.self_endpoints(), include_local=False)
-            our_ack = sign_pairing_event(self.identity, payload.card.did, "pair_drop_ack", KIND_ACK, coords_body(own))
-            return self.records.transition(
-                sid,
-                ("bootstrap_sent",),
-                {"status": "opened", "peer_did": payload.card.did, "peer_card": payload.card.to_json(),
-                 "peer_endpoints": [peer.to_json()], "ack_event": our_ack},
-            )  # fmt: skip
-        if status == "opened":
-            targets = [Endpoint.from_json(e) for e in _list(record.get("peer_endpoints"))]
-            target, ack_event = next((ep for ep in targets if ep is not None), None), record.get("ack_event")
-            if target is None or not isinstance(ack_event, dict):
+            our_ack = sign_pairing_event(self.identity, payload.card.did, EventType.PAIR_DROP_ACK, coords_body(own))
+            opened = {
+                "status": SasState.OPENED,
+                "peer_did": payload.card.did,
+                "peer_card": payload.card.to_json(),
+                "peer_endpoints": [peer.to_json()],
+                "ack_event": our_ack,
+            }
+            return self.records.transition(sid, (SasState.BOOTSTRAP_SENT,), opened)
+        if status is SasState.OPENED:
+            targets = [Endpoint.from_json(e) for e in session.peer_endpoints]
+            target = next((ep for ep in targets if ep is not None), None)
+            if target is None or session.ack_event is None:
                 raise PairingError("the session lost the peer's coordinates", code="session_corrupt")
-            await self.pool.client(target.relay_url).post_event(target, ack_event)
-            moved = self.records.transition(sid, ("opened",), {"status": "ack_sent", "late_ok": True})
-            record = moved if moved is not None else record
-        if record.get("status") == "ack_sent":
-            ack = _find_ack(self.home, record)
+            await self.pool.client(target.relay_url).post_event(target, session.ack_event)
+            moved = self.records.transition(sid, (SasState.OPENED,), {"status": SasState.ACK_SENT, "late_ok": True})
+            session = moved if moved is not None else session
+        if session.status is SasState.ACK_SENT:
+            ack = _find_ack(self.home, session)
             if ack is not None:
-                done = _complete(self.home, record, ack)
+                done = _complete(self.home, session, ack)
                 if done is not None and self._on_pinned is not None:
-                    self._on_pinned(display_handle_from_did(str(record["peer_did"])))
-                await self._abandon(record)
+                    self._on_pinned(display_handle_from_did(str(session.peer_did)))
+                await self._abandon(session)
                 return done
-            return record
+            return session
         return None
 
     # --- helpers -----------------------------------------------------------------------------
@@ -385,25 +390,24 @@ class SasDriver:
             raise PairingFailedError("no relay to pair through: pass relay_url or bind a relay first", reason="no_slot")
         return chosen.relay_url
 
-    def _aead_key(self, record: JSONObject) -> bytes:
-        key = _session(record).finish(base64.b64decode(str(record["peer_msg"])))
-        return bootstrap_key(key, str(record["code_hash"]))
+    def _aead_key(self, session: SasSession) -> bytes:
+        key = _spake2(session).finish(base64.b64decode(str(session.peer_msg)))
+        return bootstrap_key(key, session.code_hash)
 
-    def _note(self, record: JSONObject, error: str) -> JSONObject:
-        status = str(record.get("status"))
-        return self.records.transition(str(record["session_id"]), (status,), {"last_error": error}) or record
+    def _note(self, session: SasSession, error: str) -> SasSession:
+        return self.records.transition(session.session_id, (session.status,), {"last_error": error}) or session
 
-    async def _abort(self, record: JSONObject, reason: str, detail: str) -> JSONObject | None:
-        late_ok = record.get("status") == "ack_sent"
-        changes: JSONObject = {"status": "aborted", "reason": reason, "last_error": detail, "late_ok": late_ok}
-        done = self.records.transition(str(record["session_id"]), ACTIVE, changes)
-        log.info("SAS pairing %s aborted: %s (%s)", record.get("session_id"), reason, detail)
-        await self._abandon(record)
+    async def _abort(self, session: SasSession, reason: str, detail: str) -> SasSession | None:
+        late_ok = session.status is SasState.ACK_SENT
+        changes = {"status": SasState.ABORTED, "reason": reason, "last_error": detail, "late_ok": late_ok}
+        done = self.records.transition(session.session_id, ACTIVE, changes)
+        log.info("SAS pairing %s aborted: %s (%s)", session.session_id, reason, detail)
+        await self._abandon(session)
         return done
 
-    async def _abandon(self, record: JSONObject) -> None:
+    async def _abandon(self, session: SasSession) -> None:
         with contextlib.suppress(TransportError, RelayError):
-            await self.pool.client(str(record["relay_url"])).pair_abandon(str(record["code_hash"]))
+            await self.pool.client(session.relay_url).pair_abandon(session.code_hash)
 
     @contextlib.asynccontextmanager
     async def _driving(self, sid: str) -> AsyncIterator[bool]:

@@ -14,23 +14,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from wire_client._endpoints import Endpoint, RelayStateStore, Scope, endpoints_of, record_for
 from wire_client._errors import PairingFailedError, WireClientError
-from wire_client._identity import Identity
-from wire_client._relay import RelayPool
-from wire_protocol import JSON, EventError, JSONObject, build_event, sign_event
+from wire_client._home.endpoints import Endpoint, RelayStateStore, Scope, endpoints_of, record_for
+from wire_client._home.identity import Identity
+from wire_client._relay.client import RelayPool
+from wire_protocol import JSON, PAIRING_KINDS, EventError, EventType, JSONObject, build_event, sign_event
 
 __all__ = [
     "advertised_endpoints",
     "coords_body",
     "drop_body",
     "ensure_endpoint",
+    "is_pairing_event",
     "parse_coords",
     "same_machine",
     "sign_pairing_event",
 ]
 
-KIND_DROP, KIND_ACK, KIND_CLOSE = 1100, 1101, 1201
 _MACHINE_LOCAL = (Scope.LOCAL, Scope.UDS)
 
 
@@ -70,11 +70,21 @@ def parse_coords(body: JSON) -> list[Endpoint] | None:
     return ready or endpoints_of({k: body[k] for k in ("relay_url", "slot_id", "slot_token")})
 
 
-def sign_pairing_event(identity: Identity, to_did: str, type_: str, kind: int, body: JSONObject) -> JSONObject:
-    """A signed pairing event from us to ``to_did`` (full DID), schema v3.1."""
+def is_pairing_event(event: JSONObject, type_: EventType) -> bool:
+    """True when ``event`` is a ``type_`` pairing event travelling as its kind."""
+    return event.get("type") == type_ and event.get("kind") == PAIRING_KINDS[type_]
+
+
+def sign_pairing_event(identity: Identity, to_did: str, type_: EventType, body: JSONObject) -> JSONObject:
+    """A signed pairing event (its kind follows from ``type_``) from us to ``to_did`` (full DID), schema v3.1."""
     try:
         event = build_event(
-            from_did=identity.did, to=to_did, type=type_, kind=kind, body=body, timestamp=datetime.now(UTC)
+            from_did=identity.did,
+            to=to_did,
+            type=type_.value,
+            kind=int(PAIRING_KINDS[type_]),
+            body=body,
+            timestamp=datetime.now(UTC),
         )
         return sign_event(event, identity.key, identity.did)
     except EventError as exc:

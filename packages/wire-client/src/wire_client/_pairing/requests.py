@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from wire_client._endpoints import Endpoint, endpoints_of
 from wire_client._errors import HomeError
-from wire_client._fs import append_lines, atomic_write_json, dump_line, read_json, update_json
-from wire_client._home import WireHome
-from wire_protocol import JSON, JSONObject, format_timestamp, parse_timestamp
-from wire_protocol._character import character_for
+from wire_client._home.endpoints import Endpoint, endpoints_of
+from wire_client._home.files import append_lines, atomic_write_json, dump_line, read_json, update_json
+from wire_client._home.paths import WireHome
+from wire_protocol import JSON, JSONObject, character_for, format_timestamp, parse_timestamp
 
 __all__ = ["InboundStore", "PendingRequest"]
 
@@ -118,9 +117,9 @@ class InboundStore:
 
     def __init__(self, home: WireHome) -> None:
         self.home = home
-        self._rejections = home.state_dir / "pair-rejections.json"
-        self._coords = home.state_dir / "peer-coords.json"
-        self._log = home.state_dir / "pair-rejected.jsonl"
+        self._rejections = home.pair_rejections
+        self._coords = home.peer_coords
+        self._log = home.pair_rejected_log
 
     # --- pending requests --------------------------------------------------------------------
 

@@ -18,24 +18,39 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from wire_client._errors import TrustConflictError, TrustError
-from wire_client._fs import read_json, update_json
-from wire_client._home import WireHome, safe_peer_name
+from wire_client._home.files import read_json, update_json
+from wire_client._home.paths import WireHome, safe_peer_name
 from wire_protocol import (
     JSON,
     AgentCard,
     CardError,
+    Character,
     JSONObject,
     KeyFormatError,
     Tier,
     TrustedKey,
     b64decode_exact,
     b64encode,
+    character_for,
     display_handle_from_did,
     format_timestamp,
     verify_card,
 )
 
-__all__ = ["PinResult", "TrustRecord", "TrustStore"]
+__all__ = ["PinResult", "TrustRecord", "TrustStore", "card_character"]
+
+
+def card_character(did: str | None, card: Mapping[str, JSON] | None) -> Character:
+    """A peer's character, honouring its card's ``display.nickname`` / ``display.emoji`` (sanitized)."""
+    display = card.get("display") if card else None
+    nickname = display.get("nickname") if isinstance(display, dict) else None
+    emoji = display.get("emoji") if isinstance(display, dict) else None
+    return character_for(
+        did or None,
+        nickname_override=nickname if isinstance(nickname, str) else None,
+        emoji_override=emoji if isinstance(emoji, str) else None,
+    )
+
 
 log = logging.getLogger(__name__)
 

@@ -1,26 +1,38 @@
 # SPDX-License-Identifier: MIT
 """``agent.pairing``: the one pairing API the CLI and MCP server call (see ``PAIRING.md``).
 
-A thin facade: each verb delegates to the module that owns the flow — federation resolution
-(:mod:`._resolve`), the handle path (here + :mod:`._handle_pair` on the receiving side), invites
-(:mod:`._invites`), SPAKE2 + SAS (:mod:`._sas`), the same-machine mesh (:mod:`._mesh`) and
-did-you-mean (:mod:`._suggest`). Results are frozen dataclasses with ``to_json()``; none carries a
-slot token.
+A thin facade over the parts it is handed (:class:`PairingParts`): each verb delegates to the
+module that owns the flow — federation resolution (:mod:`wire_client._relay.directory`), the handle
+path (here + :mod:`.handler` on the receiving side), invites (:mod:`.invites`), SPAKE2 + SAS
+(:mod:`.sas`), the same-machine mesh (:mod:`.mesh`) and names (:mod:`.names`). Results are frozen
+dataclasses with ``to_json()``; none carries a slot token.
 """
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
-from wire_client import _invites, _mesh
-from wire_client._endpoints import Endpoint, Scope
-from wire_client._errors import PairingFailedError, TrustConflictError, WireClientError
-from wire_client._handle_pair import purge_held, send_ack
-from wire_client._inbound import InboundStore, PendingRequest
-from wire_client._mailbox import EventLog
-from wire_client._pair_results import (
+from wire_client._errors import PairingFailedError, PeerNotFoundError, TrustConflictError, WireClientError
+from wire_client._home.endpoints import Endpoint, Scope
+from wire_client._home.mailbox import EventLog
+from wire_client._messaging.send import SendResult
+from wire_client._pairing import invites as _invites
+from wire_client._pairing import mesh as _mesh
+from wire_client._pairing.events import (
+    advertised_endpoints,
+    drop_body,
+    ensure_endpoint,
+    same_machine,
+    sign_pairing_event,
+)
+from wire_client._pairing.handler import purge_held, send_ack
+from wire_client._pairing.names import NameResolution, resolve_name
+from wire_client._pairing.parts import PairingParts
+from wire_client._pairing.requests import InboundStore, PendingRequest
+from wire_client._pairing.results import (
     AcceptResult,
     DialResult,
     LocalPairResult,
@@ -28,41 +40,33 @@ from wire_client._pair_results import (
     RejectResult,
     RotateResult,
 )
-from wire_client._pairing_hook import PairingContext
-from wire_client._pairmsg import advertised_endpoints, drop_body, ensure_endpoint, same_machine, sign_pairing_event
-from wire_client._resolve import Resolution, resolve_address
-from wire_client._sas import SasConfig, SasDriver
-from wire_client._sas_state import SasStatus
-from wire_client._send import SendResult
-from wire_client._suggest import suggest_names
-from wire_protocol import JSON, JSONObject, display_handle_from_did, verify_card
-from wire_protocol._character import character_for
-
-if TYPE_CHECKING:
-    from wire_client._agent import WireAgent
+from wire_client._pairing.sas import SasConfig, SasDriver
+from wire_client._pairing.sas_records import TERMINAL, SasState, SasStatus
+from wire_client._relay.directory import Resolution, resolve_address
+from wire_protocol import JSON, EventType, JSONObject, display_handle_from_did, verify_card
 
 __all__ = ["Pairing"]
 
 
 class Pairing:
-    """Pairing and federation verbs of one :class:`~wire_client.WireAgent`."""
+    """Pairing and federation verbs of one identity (``WireAgent.pairing``), over the parts it is handed."""
 
-    def __init__(self, agent: WireAgent, *, sas_config: SasConfig | None = None) -> None:
-        self.agent = agent
-        self.inbound = InboundStore(agent.home)
+    def __init__(self, parts: PairingParts, *, sas_config: SasConfig | None = None) -> None:
+        self.parts = parts
+        self.inbound = InboundStore(parts.home)
         self.sas = SasDriver(
-            agent.home,
-            agent.identity,
-            agent.pool,
+            parts.home,
+            parts.identity,
+            parts.pool,
             config=sas_config,
-            pull=agent.pull,
-            on_pinned=agent.puller.release_held,
+            pull=parts.puller.pull,
+            on_pinned=parts.puller.release_held,
         )
 
     # --- federation and the handle path ------------------------------------------------------
 
     async def resolve(self, address: str, relay_url: str | None = None) -> Resolution:
-        return await resolve_address(self.agent.pool, address, relay_url)
+        return await resolve_address(self.parts.pool, address, relay_url)
 
     async def dial(self, name: str, message: JSON | None = None, relay_url: str | None = None) -> DialResult:
         """ "Go talk to this name": ``nick@domain`` (handle path), a pinned peer, or a local sister."""
@@ -75,16 +79,16 @@ class Pairing:
             status: Literal["already_paired", "paired"] = "already_paired"
             via = "pinned_peer"
         else:
-            sister = _mesh.find_sister(self.agent.home, self.agent.did, name)
+            sister = _mesh.find_sister(self.parts.home, self.parts.identity.did, name)
             if sister is None:
                 candidates = tuple(self.suggest(name))
                 return DialResult(name, False, "not_found", candidates=candidates, error=_miss_text(name, candidates))
             steps.append({"step": "resolved", "kind": "local_sister", "session": sister.name})
-            result = await _mesh.pair_local(self.agent, sister.name)
+            result = _mesh.pair_local(self.parts, sister)
             steps.append({"step": "paired", "via": "local_sister", "status": result.status})
             handle, status, via = sister.card.handle, result.status, "local_sister"
         await self._maybe_send(handle, message, steps)
-        did = self.agent.trust.get(handle)
+        did = self.parts.trust.get(handle)
         return DialResult(name, True, status, via, handle, did.did if did else None, steps=tuple(steps))
 
     async def _dial_address(self, address: str, message: JSON | None, relay_url: str | None) -> DialResult:
@@ -93,7 +97,7 @@ class Pairing:
             raise PairingFailedError(
                 f"{address} is known only as an A2A agent (no wire card/slot); it cannot be paired", reason="a2a_only"
             )
-        if resolved.did == self.agent.did:
+        if resolved.did == self.parts.identity.did:
             raise PairingFailedError(f"{address} is you", reason="self")
         handle = display_handle_from_did(resolved.did)
         steps: list[JSONObject] = [{"step": "resolved", "kind": "federation", "via": resolved.via}]
@@ -104,29 +108,32 @@ class Pairing:
             await self._maybe_send(handle, message, steps)
             return DialResult(address, True, "accepted", "pending_inbound", handle, resolved.did, address,
                               steps=tuple(steps))  # fmt: skip
-        pinned = self.agent.trust.get(handle)
+        pinned = self.parts.trust.get(handle)
         if pinned is not None and pinned.did != resolved.did:
             raise TrustConflictError(f"{handle!r} is already pinned to {pinned.did}; `forget` it first if it changed")
-        if pinned is not None and any(ep.is_ready for ep in self.agent.relay_state.peer_endpoints(handle)):
+        if pinned is not None and any(ep.is_ready for ep in self.parts.relay_state.peer_endpoints(handle)):
             await self._maybe_send(handle, message, steps)
             return DialResult(address, True, "already_paired", "federation", handle, resolved.did, address,
                               steps=tuple(steps))  # fmt: skip
-        has_slot = bool(self.agent.relay_state.self_endpoints())
+        has_slot = bool(self.parts.relay_state.self_endpoints())
         own = await ensure_endpoint(
-            self.agent.pool, self.agent.relay_state, None if has_slot else resolved.relay_url, self.agent.handle
+            self.parts.pool,
+            self.parts.relay_state,
+            None if has_slot else resolved.relay_url,
+            self.parts.identity.handle,
         )
-        body = drop_body(self.agent.identity, advertised_endpoints(own, include_local=False))
-        event = sign_pairing_event(self.agent.identity, resolved.did, "pair_drop", 1100, body)
+        body = drop_body(self.parts.identity, advertised_endpoints(own, include_local=False))
+        event = sign_pairing_event(self.parts.identity, resolved.did, EventType.PAIR_DROP, body)
         # pin (token pending) BEFORE the drop leaves, so an instant ack finds the peer pinned
-        pinned_now = self.agent.pin(resolved.card).status == "pinned"
+        pinned_now = self.parts.pin(resolved.card).status == "pinned"
         mailbox = Endpoint(resolved.relay_url, resolved.slot_id, "", Scope.FEDERATION)
-        self.agent.relay_state.pin_peer_endpoints(handle, [mailbox])
+        self.parts.relay_state.pin_peer_endpoints(handle, [mailbox])
         self.inbound.forgive(resolved.did)
         try:
-            answer = await self.agent.pool.client(resolved.base_url).intro(resolved.nick, event)
+            answer = await self.parts.pool.client(resolved.base_url).intro(resolved.nick, event)
         except WireClientError:
             if pinned_now:  # nothing was sent: leave no half-made pin behind
-                self.agent.forget(handle)
+                self.parts.forget(handle)
             raise
         steps.append({"step": "drop_sent", "event_id": event["event_id"], "status": answer.get("status")})
         await self._maybe_send(handle, message, steps)
@@ -137,7 +144,7 @@ class Pairing:
         if message is None:
             return
         try:
-            verdict = await self.agent.send(handle, message)
+            verdict = await self.parts.sender.send(handle, message)
         except WireClientError as exc:
             steps.append({"step": "send_failed", "error": exc.message})
             return
@@ -156,13 +163,13 @@ class Pairing:
                 reason="not_found",
             )
         card = verify_card(request.record.get("peer_card"))
-        self.agent.pin(card)
+        self.parts.pin(card)
         handle = display_handle_from_did(card.did)
-        current = [ep.slot_id for ep in self.agent.relay_state.peer_endpoints(handle)]
+        current = [ep.slot_id for ep in self.parts.relay_state.peer_endpoints(handle)]
         if self.inbound.accept_coordinates(handle, [ep.slot_id for ep in request.endpoints], current):
-            self.agent.relay_state.pin_peer_endpoints(handle, request.endpoints)
+            self.parts.relay_state.pin_peer_endpoints(handle, request.endpoints)
         self.inbound.forgive(card.did)
-        verdict = await send_ack(self._context(), handle, card.did, self.agent.pool)
+        verdict = await send_ack(self.parts.sender, handle, card.did)
         self.inbound.delete(handle)
         return AcceptResult(handle, card.did, request.peer_relay_url, verdict.status, verdict.reason)
 
@@ -173,8 +180,8 @@ class Pairing:
             return RejectResult(name, False, False)
         self.inbound.delete(request.peer_handle)
         self.inbound.remember_rejection(request.peer_did, request.event_id or None)
-        if self.agent.trust.get(request.peer_handle) is None:
-            purge_held(EventLog(self.agent.home.held_dir), request.peer_handle)
+        if self.parts.trust.get(request.peer_handle) is None:
+            purge_held(EventLog(self.parts.home.held_dir), request.peer_handle)
         return RejectResult(request.peer_handle, True, True)
 
     # --- invites -------------------------------------------------------------------------------
@@ -183,10 +190,10 @@ class Pairing:
         self, *, ttl_seconds: int = _invites.DEFAULT_TTL, uses: int = 1, share: bool = False,
         relay_url: str | None = None,
     ) -> _invites.InviteResult:  # fmt: skip
-        return await _invites.mint(self.agent, ttl_seconds=ttl_seconds, uses=uses, share=share, relay_url=relay_url)
+        return await _invites.mint(self.parts, ttl_seconds=ttl_seconds, uses=uses, share=share, relay_url=relay_url)
 
     async def accept_invite(self, url: str) -> _invites.InviteAcceptResult:
-        return await _invites.accept(self.agent, url)
+        return await _invites.accept(self.parts, url)
 
     # --- SPAKE2 + SAS --------------------------------------------------------------------------
 
@@ -201,7 +208,7 @@ class Pairing:
         return await self.sas.start("guest", code, relay_url, wait_seconds=wait_seconds, detach=detach)
 
     async def pair_check(self, session_id: str, wait_seconds: float = 8.0) -> SasStatus:
-        return await self.sas.drive(session_id, ("sas_ready", "paired", "aborted"), wait_seconds)
+        return await self.sas.drive(session_id, (SasState.SAS_READY, *TERMINAL), wait_seconds)
 
     async def pair_confirm(self, session_id: str, typed_digits: str, wait_seconds: float = 30.0) -> SasStatus:
         return await self.sas.confirm(session_id, typed_digits, wait_seconds)
@@ -218,57 +225,76 @@ class Pairing:
     # --- same machine --------------------------------------------------------------------------
 
     async def pair_local(self, session_name: str) -> LocalPairResult:
-        return await _mesh.pair_local(self.agent, session_name)
+        """Pair with the local sister session ``session_name`` (session name, handle or nickname)."""
+        sister = _mesh.find_sister(self.parts.home, self.parts.identity.did, session_name)
+        if sister is None:
+            raise PeerNotFoundError(
+                f"no local session matches {session_name!r}", candidates=tuple(self.suggest(session_name))
+            )
+        return _mesh.pair_local(self.parts, sister)
 
     async def pair_all_local(self) -> PairAllLocalResult:
-        return await _mesh.pair_all_local(self.agent)
+        return _mesh.pair_all_local(self.parts)
 
     async def auto_pair_local(self, name: str) -> str | None:
         """If ``name`` is an unpaired local sister, pair with it; returns its handle (else None)."""
-        sister = _mesh.find_sister(self.agent.home, self.agent.did, name)
+        sister = _mesh.find_sister(self.parts.home, self.parts.identity.did, name)
         if sister is None:
             return None
-        await _mesh.pair_local(self.agent, sister.name)
+        _mesh.pair_local(self.parts, sister)
         return sister.card.handle
 
+    async def send(self, peer: str, body: JSON, **options: Any) -> SendResult:
+        """``Sender.send`` to ``peer``; an unpaired local sister session is paired first (same-uid disk read).
+
+        An unknown name raises :class:`PeerNotFoundError` carrying did-you-mean ``candidates``.
+        """
+        try:
+            return await self.parts.sender.send(peer, body, **options)
+        except PeerNotFoundError as exc:
+            sister = await self.auto_pair_local(peer)
+            if sister is None:
+                raise PeerNotFoundError(exc.message, candidates=tuple(self.suggest(peer))) from None
+        return await self.parts.sender.send(sister, body, **options)
+
     async def send_or_dial(
-        self, name: str, body: JSON, *, deadline: datetime | timedelta | str | None = None, **kwargs: object
+        self, name: str, body: JSON, *, deadline: datetime | timedelta | str | None = None, **kwargs: Any
     ) -> SendResult:
         """Send to a pinned peer (by handle, DID or nickname) or a local sister (paired first)."""
         target = self.find_peer(name) or name
-        return await self.agent.send(target, body, deadline=deadline, **kwargs)  # type: ignore[arg-type]
+        return await self.send(target, body, time_sensitive_until=deadline, **kwargs)
 
     # --- rotation ------------------------------------------------------------------------------
 
     async def rotate_slot(self, *, announce: bool = True) -> RotateResult:
         """A new slot on our primary relay; every peer gets a refresh ``pair_drop`` then ``wire_close``."""
-        own = self.agent.relay_state.self_endpoints()
+        own = self.parts.relay_state.self_endpoints()
         old = next((ep for ep in own if ep.scope is Scope.FEDERATION), own[0] if own else None)
         if old is None:
             raise PairingFailedError("no slot to rotate; bind a relay first", reason="no_slot")
-        new = await self.agent.pool.client(old.relay_url).allocate_slot(scope=old.scope, handle=self.agent.handle)
+        new = await self.parts.pool.client(old.relay_url).allocate_slot(
+            scope=old.scope, handle=self.parts.identity.handle
+        )
         with contextlib.suppress(WireClientError):
-            await self.agent.puller.pull_endpoint(old)  # collect what is already there
-        self.agent.relay_state.add_self_endpoint(new)
+            await self.parts.puller.pull_endpoint(old)  # collect what is already there
+        self.parts.relay_state.add_self_endpoint(new)
         handle_moved = await self._move_directory_entry(old, new)
         announced: list[str] = []
         failed: list[JSONObject] = []
         if announce:
-            mine = self.agent.relay_state.self_endpoints()
-            for peer in self.agent.peers():
-                if not peer.reachable:
-                    continue
-                local = same_machine(list(peer.endpoints), mine)
-                body = drop_body(self.agent.identity, advertised_endpoints(mine, include_local=local))
+            mine = self.parts.relay_state.self_endpoints()
+            for peer in self._reachable_peers():
+                local = same_machine(peer.endpoints, mine)
+                body = drop_body(self.parts.identity, advertised_endpoints(mine, include_local=local))
                 close: JSONObject = {
                     "reason": "slot_rotated",
                     "new_relay_url": new.relay_url,
                     "new_slot_id": new.slot_id,
                 }
                 try:
-                    for type_, kind, content in (("pair_drop", 1100, body), ("wire_close", 1201, close)):
-                        event = sign_pairing_event(self.agent.identity, peer.did, type_, kind, content)
-                        await self.agent.sender.send_signed(peer.handle, event)
+                    for type_, content in ((EventType.PAIR_DROP, body), (EventType.WIRE_CLOSE, close)):
+                        event = sign_pairing_event(self.parts.identity, peer.did, type_, content)
+                        await self.parts.sender.send_signed(peer.handle, event)
                 except WireClientError as exc:
                     failed.append({"peer": peer.handle, "error": exc.message})
                     continue
@@ -277,18 +303,18 @@ class Pairing:
 
     async def _move_directory_entry(self, old: Endpoint, new: Endpoint) -> bool:
         """Point our claimed nick at the new slot, proving the old one; False when nothing was claimed there."""
-        client = self.agent.pool.client(old.relay_url)
+        client = self.parts.pool.client(old.relay_url)
         try:
-            record = await client.resolve_handle(self.agent.handle)
+            record = await client.resolve_handle(self.parts.identity.handle)
         except WireClientError:
             return False  # no directory on this relay (local-only) or no claim: nothing to move
-        if record.get("did") != self.agent.did or record.get("slot_id") != old.slot_id:
+        if record.get("did") != self.parts.identity.did or record.get("slot_id") != old.slot_id:
             return False
         public_url = record.get("relay_url")
         await client.claim_handle(
-            self.agent.handle,
+            self.parts.identity.handle,
             new,
-            self.agent.card.to_json(),
+            self.parts.identity.card.to_json(),
             public_url=public_url if isinstance(public_url, str) else None,
             current_slot_token=old.slot_token,
         )
@@ -296,31 +322,33 @@ class Pairing:
 
     # --- names ---------------------------------------------------------------------------------
 
+    def resolve_name(self, name: str, *, include_self: bool = False) -> NameResolution:
+        """What ``name`` (handle, DID, nickname, session name) is: see :func:`.names.resolve_name`."""
+        return resolve_name(self.parts.home, self.parts.identity.did, self.parts.trust, name, include_self=include_self)
+
     def find_peer(self, name: str) -> str | None:
         """A pinned peer's handle by handle, DID or nickname (case-insensitive); None if absent/ambiguous."""
-        wanted = name.strip().lower()
-        matches = {
-            handle
-            for handle, record in self.agent.trust.agents().items()
-            if record.did != self.agent.did
-            and wanted in (handle.lower(), record.did.lower(), character_for(record.did or None).nickname.lower())
-        }
-        return matches.pop() if len(matches) == 1 else None
+        return self.resolve_name(name).pinned_handle
 
     def suggest(self, name: str) -> list[str]:
         """Did-you-mean candidates for a name that matched nothing."""
-        pool: list[str] = []
-        for handle, record in self.agent.trust.agents().items():
-            if record.did != self.agent.did:
-                pool += [handle, character_for(record.did or None).nickname]
-        for sister in _mesh.sisters(self.agent.home):
-            if sister.card.did != self.agent.did:
-                pool += list(sister.names)
-        return suggest_names(name, pool)
+        return list(self.resolve_name(name).candidates)
 
-    def _context(self) -> PairingContext:
-        a = self.agent
-        return PairingContext(a.home, a.identity, a.trust, a.relay_state, None, a.pool)
+    def _reachable_peers(self) -> list[_Peer]:
+        slots = self.parts.relay_state.peers()
+        found = []
+        for handle, record in sorted(self.parts.trust.agents().items()):
+            endpoints = slots.get(handle, [])
+            if record.did != self.parts.identity.did and any(ep.is_ready for ep in endpoints):
+                found.append(_Peer(handle, record.did, endpoints))
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Peer:
+    handle: str
+    did: str
+    endpoints: list[Endpoint]
 
 
 def _miss_text(name: str, candidates: tuple[str, ...]) -> str:

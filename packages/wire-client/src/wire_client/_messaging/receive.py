@@ -22,93 +22,32 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from wire_client._endpoints import CursorStore, Endpoint, RelayStateStore, endpoints_of
 from wire_client._errors import HomeError
-from wire_client._fs import append_lines, atomic_write_json, dump_line, read_json
-from wire_client._home import WireHome, safe_peer_name
-from wire_client._identity import Identity
-from wire_client._mailbox import EventLog, InboxEvent
-from wire_client._pairing_hook import PairingContext, PairingDecision, PairingHandler
-from wire_client._relay import RelayPool
-from wire_client._trust import TrustStore
+from wire_client._home.endpoints import CursorStore, Endpoint, RelayStateStore
+from wire_client._home.files import append_lines, dump_line
+from wire_client._home.identity import Identity
+from wire_client._home.mailbox import EventLog, InboxEvent
+from wire_client._home.paths import WireHome, safe_peer_name
+from wire_client._home.trust import TrustStore
+from wire_client._messaging.hook import PairingContext, PairingDecision, PairingHandler, PassThrough, is_hooked
+from wire_client._relay.client import RelayPool
 from wire_protocol import (
     JSON,
-    CardError,
-    CardTrust,
     JSONObject,
     VerificationError,
     check_schema_version,
     display_handle_from_did,
     format_timestamp,
     is_known_kind,
-    verify_card,
     verify_event,
 )
 
-__all__ = [
-    "DefaultPairingHandler",
-    "PairingContext",
-    "PairingDecision",
-    "PairingHandler",
-    "PullReport",
-    "Puller",
-    "Rejection",
-]
+__all__ = ["PullReport", "Puller", "Rejection"]
 
 log = logging.getLogger(__name__)
 
-PAIRING_KINDS = {1100: "pair_drop", 1101: "pair_drop_ack", 1201: "wire_close"}
 #: at most this many events are parked per unknown sender (a stranger cannot fill the disk)
 MAX_HELD_PER_SENDER = 256
-
-
-class DefaultPairingHandler:
-    """Records a ``pair_drop`` from an unknown sender as a pending-inbound pair; never pins or acks.
-
-    The record (``pending-inbound-pairs/<handle>.json``) has the reference's shape; accepting it is
-    the pairing layer's job. Everything else continues to normal verification.
-    """
-
-    async def handle_pairing_event(self, event: JSONObject, context: PairingContext) -> PairingDecision:
-        if event.get("kind") != 1100 or event.get("type") != "pair_drop":
-            return PairingDecision.CONTINUE
-        body = event.get("body")
-        if not isinstance(body, dict):
-            return PairingDecision.CONTINUE
-        policy = read_json(context.home.policy, {})
-        if isinstance(policy, dict) and policy.get("accept_unknown_pair_drops") is False and "pair_nonce" not in body:
-            return PairingDecision.CONTINUE
-        try:
-            card = verify_card(body.get("card"))
-            verify_event(event, CardTrust([card]))
-        except (CardError, VerificationError) as exc:
-            log.info("pair_drop %s ignored: %s", event.get("event_id"), exc)
-            return PairingDecision.CONTINUE
-        handle = display_handle_from_did(card.did)
-        if context.trust.get(handle) is not None:
-            return PairingDecision.CONTINUE
-        trio = [body.get(name) for name in ("relay_url", "slot_id", "slot_token")]
-        if not all(isinstance(value, str) and value for value in trio):
-            return PairingDecision.CONTINUE
-        endpoints = endpoints_of(body) if "endpoints" in body else endpoints_of({**body, "endpoints": None})
-        try:
-            path = context.home.pending_inbound_path(handle)
-        except HomeError:
-            return PairingDecision.CONTINUE
-        record: JSONObject = {
-            "peer_handle": handle,
-            "peer_did": card.did,
-            "peer_card": card.to_json(),
-            "peer_relay_url": trio[0],
-            "peer_slot_id": trio[1],
-            "peer_slot_token": trio[2],
-            "peer_endpoints": [ep.to_json() for ep in endpoints],
-            "event_id": event.get("event_id"),
-            "event_timestamp": event.get("timestamp"),
-            "received_at": format_timestamp(datetime.now(UTC)),
-        }
-        atomic_write_json(path, record, mode=0o600)
-        return PairingDecision.CONTINUE
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +109,7 @@ class Puller:
         self.cursors = CursorStore(home)
         self.inbox = EventLog(home.inbox_dir)
         self.held = EventLog(home.held_dir)
-        if pairing_handler is None:
-            from wire_client._handle_pair import WirePairingHandler  # the pairing flows build on this module
-
-            pairing_handler = WirePairingHandler()
-        self.pairing_handler: PairingHandler = pairing_handler
+        self.pairing_handler: PairingHandler = pairing_handler or PassThrough()
         self.on_inbox = on_inbox
         self._trust_seen: dict[str, int] = {}
 
@@ -238,7 +173,7 @@ class Puller:
         kind = event.get("kind")
         if not is_known_kind(kind):
             return Rejection(str(event_id), sender, "unknown_kind", f"unknown_kind={kind}", blocking=True)
-        if kind in PAIRING_KINDS and event.get("type") in ("pair_drop", "pair_drop_ack", "wire_close", "agent_card"):
+        if is_hooked(event):
             context = PairingContext(self.home, self.identity, self.trust, self.relay_state, endpoint, self.pool)
             decision = await self.pairing_handler.handle_pairing_event(event, context)
             if decision is PairingDecision.CONSUMED:

@@ -118,6 +118,36 @@ class WireHome:
         return self.state_dir / "pending-inbound-pairs"
 
     @property
+    def pending_invites_dir(self) -> Path:
+        """``<nonce>.json`` per invite we minted (kept as tombstones once used up or expired)."""
+        return self.state_dir / "pending-invites"
+
+    @property
+    def sas_sessions_dir(self) -> Path:
+        """``<session_id>.json`` per SPAKE2 + SAS pairing session (mode 0600)."""
+        return self.state_dir / "pending-pair"
+
+    @property
+    def pair_rejections(self) -> Path:
+        """DIDs and event ids of pair requests the operator rejected."""
+        return self.state_dir / "pair-rejections.json"
+
+    @property
+    def peer_coords(self) -> Path:
+        """Per peer, the slot ids it moved away from (replayed coordinates are refused)."""
+        return self.state_dir / "peer-coords.json"
+
+    @property
+    def pair_rejected_log(self) -> Path:
+        """Diagnostics: pairing events we refused, and why."""
+        return self.state_dir / "pair-rejected.jsonl"
+
+    @property
+    def notify_cursor(self) -> Path:
+        """How far ``wire notify`` has read each inbox file (byte offsets)."""
+        return self.state_dir / "notify.cursor"
+
+    @property
     def cursors(self) -> Path:
         """Per-endpoint pull cursors: ``{"<scope>|<relay_url>|<slot_id>": {...}}``."""
         return self.state_dir / "cursors.json"

@@ -8,7 +8,7 @@ relay URLs are spoken over a Unix-domain socket. Transport failures are translat
 
 Two transports, same routes, verdicts and errors: ``"aiohttp"`` (the default: pooled keep-alive
 connections, for daemons, MCP servers and embedders) and ``"oneshot"`` (a stdlib connection per
-request, :mod:`wire_client._oneshot`, for short-lived processes such as a CLI ``wire send``, which
+request, :mod:`wire_client._relay.oneshot`, for short-lived processes such as a CLI ``wire send``, which
 would otherwise spend most of its wall time importing aiohttp). aiohttp is imported only when a
 session is actually created; the SSE :meth:`RelayClient.stream` always uses it.
 """
@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
-from wire_client import _oneshot
-from wire_client._endpoints import Endpoint, Scope
 from wire_client._errors import (
     RelayError,
     RelayProtocolError,
@@ -35,6 +33,8 @@ from wire_client._errors import (
     TransportError,
     WireClientError,
 )
+from wire_client._home.endpoints import Endpoint, Scope
+from wire_client._relay import oneshot as _oneshot
 from wire_protocol import JSON, LIST_LIMIT_MAX, CanonicalizationError, JSONObject, loads
 
 if TYPE_CHECKING:

@@ -8,27 +8,26 @@ from dataclasses import dataclass
 from typing import Literal
 
 from wire_client._errors import HomeError, IdentityMismatchError, NotInitializedError
-from wire_client._fs import atomic_write_bytes, atomic_write_json, dump_pretty, locked, read_json
-from wire_client._home import WireHome
-from wire_client._trust import TrustStore
+from wire_client._home.files import atomic_write_bytes, atomic_write_json, dump_pretty, locked, read_json
+from wire_client._home.paths import WireHome
+from wire_client._home.trust import TrustStore
 from wire_protocol import (
     JSON,
     AgentCard,
     CardError,
+    Character,
     HandleError,
     JSONObject,
     KeyFormatError,
     SigningKey,
     Tier,
     build_agent_card,
+    character_for,
     sign_card,
     validate_handle,
     verify_card,
     with_profile_field,
 )
-
-# TODO(wire-protocol): import from the package root once `character_for` is re-exported there.
-from wire_protocol._character import Character, character_for
 
 __all__ = ["DisplayOverride", "Identity", "InitResult"]
 
