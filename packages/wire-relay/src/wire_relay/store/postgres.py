@@ -32,6 +32,7 @@ from wire_relay.store._pg_append import AppendRequest, GroupCommitter
 from wire_relay.store._pg_channel import NotifyChannel, WakeAllNotifier
 from wire_relay.store._pg_rendezvous import RendezvousOps
 from wire_relay.store._pg_schema import APPEND_SQL, BUMP2_SQL, BUMP_SQL, migrate
+from wire_relay.store._urls import redact_url
 from wire_relay.store.base import (
     COUNTER_NAMES,
     AppendResult,
@@ -99,8 +100,6 @@ def parse_postgres_url(url: str) -> tuple[str, int, int]:
 
 async def open_store(url: str) -> PostgresStore:
     """Open (creating the schema if needed) the PostgreSQL store at ``url``."""
-    from wire_relay.store import redact_url
-
     dsn, pool_min, pool_max = parse_postgres_url(url)
     store = PostgresStore(dsn, pool_min=pool_min, pool_max=pool_max, display_url=redact_url(url))
     await store.start()
