@@ -318,8 +318,9 @@ class StoreContract:
 
     async def test_pair_ttl_and_abandon(self, store: Store) -> None:
         await store.pair_open("ch2", "host", "M", "4" * 32, NOW)
-        assert await store.pair_get("4" * 32, "host", NOW + TTL - 1) is not None  # touch
-        assert await store.pair_get("4" * 32, "host", NOW + 2 * TTL - 2) is not None  # still alive via touch
+        assert await store.pair_get("4" * 32, "host", NOW + TTL - 1) is not None  # a read: no touch
+        assert await store.pair_set_bootstrap("4" * 32, "host", "B", NOW + TTL - 1)  # a write touches
+        assert await store.pair_get("4" * 32, "host", NOW + 2 * TTL - 2) is not None  # still alive via the write
         assert await store.pair_get("4" * 32, "host", NOW + 3 * TTL) is None
         again = await store.pair_open("ch2", "host", "M", "5" * 32, NOW + 3 * TTL)
         assert again.pair_id == "5" * 32

@@ -28,9 +28,7 @@ def limits(burst: float, per_second: float) -> dict[str, RateSpec]:
 async def test_429_with_retry_after(
     make_relay: MakeRelay, clock: FakeClock, method: str, path: str, body: object
 ) -> None:
-    client = await make_relay(
-        rate_limits_enabled=True, rate_limits=limits(2, 0.5), clock=clock, trust_forwarded_for=True
-    )
+    client = await make_relay(rate_limits_enabled=True, rate_limits=limits(2, 0.5), clock=clock, trusted_proxies=1)
     me = {"X-Forwarded-For": "203.0.113.7"}
     for _ in range(2):
         assert (await client.request(method, path, json=body, headers=me)).status != 429

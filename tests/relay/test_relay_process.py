@@ -15,6 +15,7 @@ import pytest
 
 from tests.helpers.relay_process import RelayProcess
 from tests.relay.conftest import make_agent
+from wire_protocol import b64encode
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -101,9 +102,11 @@ async def test_restart_keeps_state_and_pair_slots_start_empty(tmp_path: Path) ->
             body = {"nick": "alice", "slot_id": slot_id, "relay_url": None, "card": alice.card.to_json()}
             async with session.post(f"{relay.url}/v1/handle/claim", json=body, headers=auth) as r:
                 assert r.status == 201
-            async with session.post(f"{relay.url}/v1/pair", json={"code_hash": "h", "msg": "m", "role": "host"}) as r:
+            pair_body = {"code_hash": "c" * 64, "msg": b64encode(b"m" * 33), "role": "host"}
+            async with session.post(f"{relay.url}/v1/pair", json=pair_body) as r:
                 pair_id = (await r.json())["pair_id"]
-            async with session.post(f"{relay.url}/v1/invite/register", json={"invite_url": "wire://x", "uses": 1}) as r:
+            invite_body = {"invite_url": "wire://pair?x", "uses": 1}
+            async with session.post(f"{relay.url}/v1/invite/register", json=invite_body) as r:
                 invite = (await r.json())["token"]
             async with session.get(f"{relay.url}/i/{invite}") as r:
                 assert r.status == 200

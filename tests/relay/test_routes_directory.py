@@ -287,7 +287,7 @@ async def test_intro_size_and_quota(make_relay: MakeRelay) -> None:
     stranger = make_agent("stranger", 7)
     status, body = await intro(client, "alice", stranger.event(body={"card": stranger.card.to_json(), "p": "x" * 600}))
     assert status == 413
-    assert body["error"] == "intro event exceeds 256 KiB"
+    assert body["error"] == "intro event too large"
     client = await make_relay(slot_quota_bytes=10)
     await _claimed(client)
     status, body = await intro(client, "alice", stranger.event())
@@ -295,16 +295,19 @@ async def test_intro_size_and_quota(make_relay: MakeRelay) -> None:
     assert body["error"] == "target slot quota exceeded"
 
 
-async def test_regression_intro_rate_limited_per_nick(make_relay: MakeRelay) -> None:
-    """HEAD fix: at most 5 intros per nick per 300 s (v0.9.3 had no limit at all)."""
+async def test_regression_intro_rate_limited_per_nick_and_sender(make_relay: MakeRelay) -> None:
+    """At most 5 intros per (nick, sender) per 300 s, charged only for drops that verify (issue 18 item 5)."""
     client = await make_relay(rate_limits_enabled=True)
     await _claimed(client, "alice")
     await _claimed(client, "bob")
-    results = []
-    for n in range(6):
-        sender = make_agent(f"sender{n}", 20 + n)
-        results.append(await intro(client, "alice", sender.event()))
+    pest = make_agent("pest", 20)
+    junk = pest.event()
+    junk["signature"] = "A" * 86 + "=="
+    for _ in range(10):  # junk costs alice nothing
+        assert (await intro(client, "alice", junk))[0] == 400
+    results = [await intro(client, "alice", pest.event(body={"card": pest.card.to_json(), "n": n})) for n in range(6)]
     assert [s for s, _ in results] == [201] * 5 + [429]
+    assert (await intro(client, "alice", make_agent("friend", 41).event()))[0] == 201  # other senders unaffected
     assert (await intro(client, "bob", make_agent("sender9", 40).event()))[0] == 201  # other nicks unaffected
 
 

@@ -55,6 +55,8 @@ public_routes = web.RouteTableDef()  # public mode only
 INTRO_KIND = 1100
 INTRO_TYPES = frozenset({"pair_drop", "agent_card"})
 PROFILE_LISTING_FIELDS = ("emoji", "motto", "vibe", "pronouns", "now")
+#: room in a request body for the fields around an event or a card (nick, slot id, proof...)
+BODY_SLACK_BYTES = 4096
 
 
 def valid_relay_url(url: str) -> bool:
@@ -226,15 +228,14 @@ async def list_handles(request: web.Request) -> web.Response:
 async def intro(request: web.Request) -> web.Response:
     config, store = request.app[CONFIG], request.app[STORE]
     await check_rate(store, config, "intro", client_address(request, config))
-    body = await read_object(request, config.max_body_bytes)
+    body = await read_object(request, config.max_intro_bytes + BODY_SLACK_BYTES)
     if "event" not in body:
         fail(422, "missing field `event`")
     event = body["event"]
     nick = request.match_info["nick"]
-    record = await store.get_handle(nick)
+    record = await store.get_handle(nick) if is_valid_nick(nick) else None
     if record is None:
         fail(404, "nick not claimed", nick=nick)
-    await check_rate(store, config, "intro_nick", nick)
     kind = event.get("kind") if isinstance(event, dict) else None
     type_ = event.get("type") if isinstance(event, dict) else None
     if not isinstance(event, dict) or kind != INTRO_KIND or type_ not in INTRO_TYPES:
@@ -257,8 +258,13 @@ async def intro(request: web.Request) -> web.Response:
         data = compact_json(event)
     except CanonicalizationError as exc:  # pragma: no cover - verify_event canonicalised it already
         fail(400, f"event cannot be stored: {exc.message}")
-    if len(data) > config.max_event_bytes:
-        return json_response({"error": "intro event exceeds 256 KiB", "max_bytes": config.max_event_bytes}, status=413)
+    limit = min(config.max_event_bytes, config.max_intro_bytes)
+    if len(data) > limit:
+        return json_response({"error": "intro event too large", "max_bytes": limit}, status=413)
+    # charged only now that the drop verified, per (nick, sender): junk and other senders' drops cost
+    # this nick nothing, and one sender is bounded across every nick
+    await check_rate(store, config, "intro_nick", f"{nick}|{card.did}")
+    await check_rate(store, config, "intro_sender", card.did)
     event_id = event.get("event_id")
     event_id = event_id if isinstance(event_id, str) else None
     result = await store.append(

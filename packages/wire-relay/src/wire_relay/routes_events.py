@@ -85,11 +85,11 @@ async def allocate(request: web.Request) -> web.Response:
 @routes.post("/v1/events/{slot_id}")
 async def post_event(request: web.Request) -> web.Response:
     config, store = request.app[CONFIG], request.app[STORE]
+    slot_id = request.match_info["slot_id"]
+    await authorize(request, store, slot_id)  # from the path and header, before a byte of body is read
     body, plain = await read_object_tracking(request, config.max_body_bytes)
     if "event" not in body:
         fail(422, "missing field `event`")
-    slot_id = request.match_info["slot_id"]
-    await authorize(request, store, slot_id)
     event_id, data = _serialize(body["event"], plain)
     if len(data) > config.max_event_bytes:
         return json_response({"error": "event exceeds 256 KiB", "max_bytes": config.max_event_bytes}, status=413)
@@ -105,19 +105,22 @@ async def post_event(request: web.Request) -> web.Response:
 
 @routes.post("/v1/events/{slot_id}/batch")
 async def post_batch(request: web.Request) -> web.Response:
-    """Our extension: up to ``max_batch_events`` events, one transaction, one verdict each."""
+    """Our extension: up to ``max_batch_events`` events, one transaction, one verdict each.
+
+    Authorised from the path and header first; only then does the request take the batch gate and
+    read its (up to 16 MiB) body, so anonymous uploads can neither hold the gate nor cost a parse."""
     config, store = request.app[CONFIG], request.app[STORE]
+    slot_id = request.match_info["slot_id"]
+    await authorize(request, store, slot_id)
     async with request.app[BATCH_GATE]:
-        return await _post_batch(request, config, store)
+        return await _post_batch(request, config, store, slot_id)
 
 
-async def _post_batch(request: web.Request, config: RelayConfig, store: Store) -> web.Response:
+async def _post_batch(request: web.Request, config: RelayConfig, store: Store, slot_id: str) -> web.Response:
     body, plain = await read_object_tracking(request, config.max_batch_body_bytes)
     events = body.get("events")
     if not isinstance(events, list):
         fail(422, "field `events` must be an array" if "events" in body else "missing field `events`")
-    slot_id = request.match_info["slot_id"]
-    await authorize(request, store, slot_id)
     if len(events) > config.max_batch_events:
         fail(413, "too many events in one batch", max_events=config.max_batch_events)
     results: list[dict[str, object]] = []

@@ -42,6 +42,7 @@ Decisions recorded here:
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import enum
 import hashlib
@@ -282,10 +283,12 @@ def listing_facts(record: HandleRecord) -> tuple[bool, list[str]]:
 
 @dataclass(frozen=True, slots=True)
 class PairOpenResult:
-    """``pair_id`` of the (new or existing) pair slot; ``conflict`` when the role was already set."""
+    """``pair_id`` of the (new or existing) pair slot; ``conflict`` when the role was already set;
+    ``full`` (and no pair id) when a new pair slot was needed but ``max_open`` are already open."""
 
     pair_id: str
     conflict: bool = False
+    full: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,31 +403,44 @@ class LocalNotifier:
 class MemoryRateBuckets:
     """Token buckets in process memory: ``take`` returns 0.0 (allowed) or seconds until allowed.
 
-    Bounded: idle buckets that are full again are dropped when the table grows past ``max_keys``.
+    O(1) per call and bounded: each route group (the key up to its first ``:``) keeps its buckets
+    in least-recently-used order; every call drops at most two buckets from the old end of its own
+    group — full again (so forgetting them changes nothing), or the oldest once the group holds
+    more than ``max_keys``. One group's churn never resets another group's buckets.
     """
 
     def __init__(self, max_keys: int = 100_000) -> None:
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+        self._groups: dict[str, collections.OrderedDict[str, tuple[float, float]]] = {}
         self._max_keys = max_keys
 
+    def __len__(self) -> int:
+        return sum(len(b) for b in self._groups.values())
+
     def take(self, key: str, capacity: float, refill_per_second: float, now: float) -> float:
-        tokens, at = self._buckets.get(key, (capacity, now))
+        group = key.partition(":")[0]
+        buckets = self._groups.get(group)
+        if buckets is None:
+            buckets = self._groups[group] = collections.OrderedDict()
+        tokens, at = buckets.pop(key, (capacity, now))
         tokens = min(capacity, tokens + max(0.0, now - at) * refill_per_second)
-        if tokens >= 1.0:
-            self._buckets[key] = (tokens - 1.0, now)
-            if len(self._buckets) > self._max_keys:
-                self._prune(capacity, refill_per_second, now)
+        allowed = tokens >= 1.0
+        buckets[key] = (tokens - 1.0 if allowed else tokens, now)
+        self._prune(buckets, capacity, refill_per_second, now)
+        if allowed:
             return 0.0
-        self._buckets[key] = (tokens, now)
         if refill_per_second <= 0:
             return math.inf
         return (1.0 - tokens) / refill_per_second
 
-    def _prune(self, capacity: float, refill_per_second: float, now: float) -> None:
-        full_after = capacity / refill_per_second if refill_per_second > 0 else math.inf
-        for key, (_tokens, at) in list(self._buckets.items()):
-            if now - at >= full_after:
-                del self._buckets[key]
+    def _prune(
+        self, buckets: collections.OrderedDict[str, tuple[float, float]], capacity: float, refill: float, now: float
+    ) -> None:
+        full_after = capacity / refill if refill > 0 else math.inf
+        for _ in range(2):
+            oldest = next(iter(buckets.values()), None)
+            if oldest is None or (now - oldest[1] < full_after and len(buckets) <= self._max_keys):
+                return
+            buckets.popitem(last=False)
 
 
 # ---------------------------------------------------------------------------------------------- store
@@ -525,13 +541,16 @@ class Store(Protocol):
 
     # -- pair slots --------------------------------------------------------------------------------
 
-    async def pair_open(self, code_hash: str, role: Role, msg: str, new_pair_id: str, now: float) -> PairOpenResult:
-        """Find the live pair slot for ``code_hash`` or create one with id ``new_pair_id``; set this
-        role's msg unless already set (→ ``conflict=True``, nothing changed). Touches the TTL and
-        counts ``pair_opens_total`` on success. Idle (> TTL) slots are treated as absent."""
+    async def pair_open(
+        self, code_hash: str, role: Role, msg: str, new_pair_id: str, now: float, *, max_open: int | None = None
+    ) -> PairOpenResult:
+        """Find the live pair slot for ``code_hash`` or create one with id ``new_pair_id`` (unless
+        ``max_open`` pair slots are open: ``full=True``); set this role's msg unless already set
+        (→ ``conflict=True``, nothing changed). Touches the TTL and counts ``pair_opens_total`` on
+        success. Idle (> TTL) slots are treated as absent."""
 
     async def pair_get(self, pair_id: str, role: Role, now: float) -> PairPeer | None:
-        """The other role's msg/bootstrap and a TTL touch; None if unknown or expired."""
+        """The other role's msg/bootstrap; None if unknown or expired. A read never extends the TTL."""
 
     async def pair_set_bootstrap(self, pair_id: str, role: Role, sealed: str, now: float) -> bool:
         """Store (overwrite) this role's sealed bootstrap; False if unknown or expired."""

@@ -401,9 +401,11 @@ class SQLiteStore:
 
     # -- pair slots (memory) -------------------------------------------------------------------------
 
-    async def pair_open(self, code_hash: str, role: Role, msg: str, new_pair_id: str, now: float) -> PairOpenResult:
-        result = self._pairs.open(code_hash, role, msg, new_pair_id, now)
-        if not result.conflict:
+    async def pair_open(
+        self, code_hash: str, role: Role, msg: str, new_pair_id: str, now: float, *, max_open: int | None = None
+    ) -> PairOpenResult:
+        result = self._pairs.open(code_hash, role, msg, new_pair_id, now, max_open=max_open)
+        if not result.conflict and not result.full:
             await self._write(lambda g: g.count("pair_opens_total"))
         return result
 
