@@ -94,6 +94,13 @@ def _parser() -> argparse.ArgumentParser:
         help="delete unacknowledged events older than this (default: keep them, as the reference does)",
     )
     parser.add_argument(
+        "--sweep-interval",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="housekeeping interval: expired pair slots and invites, retention deletes (default 60)",
+    )
+    parser.add_argument(
         "--max-connections",
         type=int,
         default=4096,
@@ -102,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-connections-per-client", type=int, default=64, metavar="N", help="open connections per peer address"
+    )
+    parser.add_argument(
+        "--max-pair-slots", type=int, default=10_000, metavar="N", help="open SPAKE2 pair slots (default 10000)"
     )
     parser.add_argument(
         "--max-streams", type=int, default=2048, metavar="N", help="open SSE streams relay-wide (default 2048)"
@@ -247,9 +257,11 @@ def main(argv: list[str] | None = None) -> int:
         accept_unproven_claims=args.accept_unproven_claims,
         acked_retention_seconds=args.acked_retention,
         event_retention_seconds=args.event_retention,
+        sweep_seconds=args.sweep_interval,
         max_connections=args.max_connections,
         max_connections_per_client=args.max_connections_per_client,
         max_streams=args.max_streams,
+        max_pair_slots=args.max_pair_slots,
         max_streams_per_client=args.max_streams_per_client,
         header_timeout_seconds=args.header_timeout,
         body_timeout_seconds=args.body_timeout,

@@ -36,6 +36,7 @@ __all__ = ["routes"]
 routes = web.RouteTableDef()
 
 _JSON = "application/json"
+ACK_BODY_MAX_BYTES = 4096
 _JSON_HEADERS = {"Content-Type": _JSON}  # copied by web.Response; cheaper than content_type=
 
 
@@ -61,8 +62,8 @@ def quota_error(used: int, quota: int, message: str = "slot quota exceeded") -> 
             "error": message,
             "slot_bytes_used": used,
             "slot_bytes_max": quota,
-            "remediation": "the slot's owner must pull and the relay operator must raise or reset the quota; "
-            "events are never evicted automatically",
+            "remediation": "the quota counts unacknowledged events: the slot's owner must read them and "
+            "acknowledge (POST /v1/slot/{slot_id}/ack) so they stop counting",
         },
         status=413,
     )
@@ -194,3 +195,27 @@ async def responder_health(request: web.Request) -> web.Response:
     await authorize(request, store, slot_id)
     await store.set_responder_health(slot_id, dict(record))
     return json_response(record)
+
+
+@routes.post("/v1/slot/{slot_id}/ack")
+async def acknowledge(request: web.Request) -> web.Response:
+    """Our extension: the owner read through event ``through``; it and everything before it stop
+    counting against the (backlog) quota and are deleted after the acknowledged-retention window."""
+    config, store = request.app[CONFIG], request.app[STORE]
+    slot_id = request.match_info["slot_id"]
+    await authorize(request, store, slot_id)
+    body = await read_object(request, ACK_BODY_MAX_BYTES)
+    through = req_str(body, "through")
+    now = config.clock()
+    result = await store.ack(slot_id, through, now)
+    if result is None:
+        fail(404, "no event with that event_id in this slot", through=through)
+    return json_response(
+        {
+            "slot_id": slot_id,
+            "acked_through": through,
+            "backlog_bytes": result.backlog_bytes,
+            "slot_bytes_max": config.slot_quota_bytes,
+            "deleted_after_unix": int(now + config.acked_retention_seconds),
+        }
+    )

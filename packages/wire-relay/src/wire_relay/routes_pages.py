@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from wire_protocol import (
+    CLAIM_PROOF_MAX_SKEW_SECONDS,
+    CLAIM_PROOF_VERSION,
     LIST_LIMIT_DEFAULT,
     LIST_LIMIT_MAX,
     MAX_INVITE_URL_BYTES,
@@ -27,7 +29,7 @@ __all__ = ["FEATURES", "public_routes", "routes"]
 routes = web.RouteTableDef()  # every mode
 public_routes = web.RouteTableDef()  # public mode only
 
-FEATURES = ["sse-replay", "batch", "openapi", "unclaim", "info"]
+FEATURES = ["sse-replay", "batch", "openapi", "unclaim", "info", "claim-proof", "ack", "backlog-quota"]
 PROTOCOL = "v3.1"
 HTML_CACHE = {"Cache-Control": "public, max-age=60"}
 PRIVATE_CACHE = {"Cache-Control": "private, max-age=60", "Vary": "Host"}
@@ -60,7 +62,25 @@ async def info(request: web.Request) -> web.Response:
                 "pair_slot_ttl_seconds": PAIR_SLOT_TTL_SECONDS,
                 "max_invite_url_bytes": MAX_INVITE_URL_BYTES,
                 "max_streams_per_slot": config.max_streams_per_slot,
+                "max_streams_per_client": config.max_streams_per_client,
                 "sse_keepalive_seconds": config.sse_keepalive_seconds,
+                "max_card_bytes": config.max_card_bytes,
+                "max_intro_bytes": config.max_intro_bytes,
+                "max_pair_slots": config.max_pair_slots,
+                "max_connections_per_client": config.max_connections_per_client,
+                "header_timeout_seconds": config.header_timeout_seconds,
+                "body_timeout_seconds": config.body_timeout_seconds,
+                "idle_timeout_seconds": config.idle_timeout_seconds,
+            },
+            "claims": {
+                "proof": "optional" if config.accept_unproven_claims else "required",
+                "proof_version": CLAIM_PROOF_VERSION,
+                "proof_max_skew_seconds": CLAIM_PROOF_MAX_SKEW_SECONDS,
+            },
+            "quota": {
+                "kind": "backlog",
+                "acked_retention_seconds": config.acked_retention_seconds,
+                "event_retention_seconds": config.event_retention_seconds,
             },
             "features": FEATURES,
         }

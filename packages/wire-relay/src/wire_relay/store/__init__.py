@@ -15,6 +15,7 @@ from pathlib import Path
 from wire_relay.store._urls import redact_url
 from wire_relay.store.base import (
     COUNTER_NAMES,
+    AckResult,
     AppendResult,
     ClaimResult,
     EventItem,
@@ -36,6 +37,7 @@ from wire_relay.store.base import (
 
 __all__ = [
     "COUNTER_NAMES",
+    "AckResult",
     "AppendResult",
     "ClaimResult",
     "EventItem",

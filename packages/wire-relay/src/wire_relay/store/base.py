@@ -57,6 +57,7 @@ from wire_protocol import JSON, SLOT_QUOTA_BYTES, JSONObject
 
 __all__ = [
     "COUNTER_NAMES",
+    "AckResult",
     "AppendResult",
     "AppendStatus",
     "ClaimResult",
@@ -77,6 +78,7 @@ __all__ = [
     "Subscription",
     "TokenCache",
     "TokenCheck",
+    "claim_conflicts",
     "hash_token",
     "listing_facts",
     "merge_claim",
@@ -195,6 +197,15 @@ class StoredEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class AckResult:
+    """Verdict of :meth:`Store.ack`: everything through ``acked_seq`` is acknowledged; the slot's
+    backlog (unacknowledged bytes, what the quota counts) is ``backlog_bytes``."""
+
+    acked_seq: int
+    backlog_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
 class SlotState:
     """What ``GET /v1/slot/:id/state`` reports (besides the slot id)."""
 
@@ -220,11 +231,16 @@ class HandleRecord:
     relay_url: str | None
     claimed_at: str
     discoverable: bool = True
+    #: the claim proof (``wire_protocol.build_claim_proof``) the claim carried, served with the record
+    proof: JSONObject | None = None
+    #: True when the claim carried a valid proof of key possession; False for a claim let through by
+    #: ``--accept-unproven-claims`` (or made before proofs existed)
+    proven: bool = False
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> HandleRecord:
         """A record from the row every store selects: nick, did, card (JSON text), slot_id,
-        relay_url, claimed_at, discoverable."""
+        relay_url, claimed_at, discoverable, proof (JSON text or NULL), proven."""
         return cls(
             nick=row[0],
             did=row[1],
@@ -233,17 +249,23 @@ class HandleRecord:
             relay_url=row[4],
             claimed_at=row[5],
             discoverable=bool(row[6]),
+            proof=json.loads(row[7]) if row[7] is not None else None,
+            proven=bool(row[8]),
         )
+
+    def proof_text(self) -> str | None:
+        return json.dumps(self.proof, separators=(",", ":"), sort_keys=True) if self.proof is not None else None
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
     """Verdict of :meth:`Store.claim_handle`.
 
-    ``status`` is ``claimed`` (first claim), ``re-claimed`` (same DID claimed again; slot, card,
-    relay_url and claimed_at replaced; ``discoverable`` kept when the claim gave None) or
-    ``conflict`` (held by another DID). ``record`` is the stored record afterwards (on conflict:
-    the current holder's record, unchanged).
+    ``status`` is ``claimed`` (first claim, or a proven claim replacing another DID's unproven one),
+    ``re-claimed`` (same DID claimed again; slot, card, relay_url, proof and claimed_at replaced;
+    ``discoverable`` kept when the claim gave None) or ``conflict`` (held by another DID, and not an
+    unproven claim that this proven one may replace). ``record`` is the stored record afterwards (on
+    conflict: the current holder's record, unchanged).
     """
 
     status: Literal["claimed", "re-claimed", "conflict"]
@@ -257,8 +279,14 @@ def merge_claim(current: HandleRecord | None, record: HandleRecord, discoverable
     keeps the previous choice (``True`` for a first claim). Shared by every store so the rule lives
     in one place; the caller has already refused a nick held by another DID.
     """
-    keep = current.discoverable if current is not None else True
+    keep = current.discoverable if current is not None and current.did == record.did else True
     return dataclasses.replace(record, discoverable=keep if discoverable is None else discoverable)
+
+
+def claim_conflicts(current: HandleRecord | None, record: HandleRecord) -> bool:
+    """Whether ``record`` may not replace ``current``: another DID holds the nick, unless that hold is
+    unproven and ``record`` is proven (a proven claim replaces a squatter's or a reference client's)."""
+    return current is not None and current.did != record.did and (current.proven or not record.proven)
 
 
 def listing_facts(record: HandleRecord) -> tuple[bool, list[str]]:
@@ -510,6 +538,18 @@ class Store(Protocol):
     def subscribe(self, slot_id: str) -> Subscription:
         """Register for wake-ups of ``slot_id`` (see module docstring). Subscribe BEFORE reading
         the replay, then dedupe by seq: that gives no gap and no duplicate."""
+
+    async def ack(self, slot_id: str, event_id: str, now: float) -> AckResult | None:
+        """The owner read through ``event_id``: every event of the slot up to it no longer counts
+        against the quota (the quota is a backlog quota) and becomes due for deletion after the
+        acknowledged-retention window, counted from ``now``. Acknowledging backwards changes
+        nothing. None if the slot holds no event with that id. Durable on return."""
+
+    async def purge(self, now: float, *, acked_retention: float, event_retention: float | None) -> int:
+        """Delete (in bounded batches; the caller repeats on its schedule) events acknowledged at
+        least ``acked_retention`` seconds ago and, when ``event_retention`` is set, events stored more
+        than that long ago whether acknowledged or not (their bytes leave the backlog). Returns the
+        number of events deleted."""
 
     # -- slot state ------------------------------------------------------------------------------
 
