@@ -226,21 +226,22 @@ def _nick_query(request: web.Request) -> str:
     return nick
 
 
-@public_routes.get("/.well-known/wire/agent")
-async def well_known_agent(request: web.Request) -> web.Response:
+async def _queried_record(request: web.Request) -> HandleRecord:
     nick = _nick_query(request)
     record = await request.app[STORE].get_handle(nick)
     if record is None:
         fail(404, "nick not claimed", nick=nick)
-    return json_response(_record_json(record))
+    return record
+
+
+@public_routes.get("/.well-known/wire/agent")
+async def well_known_agent(request: web.Request) -> web.Response:
+    return json_response(_record_json(await _queried_record(request)))
 
 
 @public_routes.get("/.well-known/agent-card.json")
 async def well_known_a2a(request: web.Request) -> web.Response:
-    nick = _nick_query(request)
-    record = await request.app[STORE].get_handle(nick)
-    if record is None:
-        fail(404, "nick not claimed", nick=nick)
+    record = await _queried_record(request)
     return json_response(
         a2a_card_for_claim(
             nick=record.nick,
