@@ -42,18 +42,17 @@ Decisions recorded here:
 from __future__ import annotations
 
 import asyncio
-import collections
 import dataclasses
 import enum
 import hashlib
 import hmac
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from wire_protocol import JSON, SLOT_QUOTA_BYTES, JSONObject
+from wire_relay.store._memory_rates import MemoryRateBuckets
 
 __all__ = [
     "COUNTER_NAMES",
@@ -426,49 +425,6 @@ class LocalNotifier:
 
     def subscriber_count(self) -> int:
         return sum(len(s) for s in self._subs.values())
-
-
-class MemoryRateBuckets:
-    """Token buckets in process memory: ``take`` returns 0.0 (allowed) or seconds until allowed.
-
-    O(1) per call and bounded: each route group (the key up to its first ``:``) keeps its buckets
-    in least-recently-used order; every call drops at most two buckets from the old end of its own
-    group — full again (so forgetting them changes nothing), or the oldest once the group holds
-    more than ``max_keys``. One group's churn never resets another group's buckets.
-    """
-
-    def __init__(self, max_keys: int = 100_000) -> None:
-        self._groups: dict[str, collections.OrderedDict[str, tuple[float, float]]] = {}
-        self._max_keys = max_keys
-
-    def __len__(self) -> int:
-        return sum(len(b) for b in self._groups.values())
-
-    def take(self, key: str, capacity: float, refill_per_second: float, now: float) -> float:
-        group = key.partition(":")[0]
-        buckets = self._groups.get(group)
-        if buckets is None:
-            buckets = self._groups[group] = collections.OrderedDict()
-        tokens, at = buckets.pop(key, (capacity, now))
-        tokens = min(capacity, tokens + max(0.0, now - at) * refill_per_second)
-        allowed = tokens >= 1.0
-        buckets[key] = (tokens - 1.0 if allowed else tokens, now)
-        self._prune(buckets, capacity, refill_per_second, now)
-        if allowed:
-            return 0.0
-        if refill_per_second <= 0:
-            return math.inf
-        return (1.0 - tokens) / refill_per_second
-
-    def _prune(
-        self, buckets: collections.OrderedDict[str, tuple[float, float]], capacity: float, refill: float, now: float
-    ) -> None:
-        full_after = capacity / refill if refill > 0 else math.inf
-        for _ in range(2):
-            oldest = next(iter(buckets.values()), None)
-            if oldest is None or (now - oldest[1] < full_after and len(buckets) <= self._max_keys):
-                return
-            buckets.popitem(last=False)
 
 
 # ---------------------------------------------------------------------------------------------- store
