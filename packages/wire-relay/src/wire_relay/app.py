@@ -103,8 +103,22 @@ async def _sample(app: web.Application) -> None:
     app[HISTORY].record(now, await app[STORE].stats(now), app[STREAMS].count())
 
 
+#: purge rounds per sweep (each deletes at most a few thousand events, then yields to requests)
+MAX_PURGE_ROUNDS = 50
+
+
 async def _sweep(app: web.Application) -> None:
-    await app[STORE].sweep(app[CONFIG].clock())
+    config, store = app[CONFIG], app[STORE]
+    await store.sweep(config.clock())
+    for _round in range(MAX_PURGE_ROUNDS):
+        deleted = await store.purge(
+            config.clock(),
+            acked_retention=config.acked_retention_seconds,
+            event_retention=config.event_retention_seconds,
+        )
+        if deleted == 0:
+            break
+        await asyncio.sleep(0)
 
 
 async def _close_streams(app: web.Application) -> None:

@@ -160,6 +160,30 @@ PATHS: J = {
             },
         },
     },
+    "/v1/slot/{slot_id}/ack": {
+        "parameters": [SLOT_PARAM],
+        "post": {
+            "summary": "the owner read through an event: it and all before it leave the backlog quota",
+            "security": BEARER,
+            "requestBody": body(obj(["through"], {"through": {"type": "string"}})),
+            "responses": {
+                "200": json_content(
+                    obj(
+                        ["slot_id", "acked_through", "backlog_bytes", "slot_bytes_max", "deleted_after_unix"],
+                        {
+                            "slot_id": HEX32,
+                            "acked_through": {"type": "string"},
+                            "backlog_bytes": {"type": "integer"},
+                            "slot_bytes_max": {"type": "integer"},
+                            "deleted_after_unix": {"type": "integer"},
+                        },
+                    ),
+                    "acknowledged",
+                ),
+                **errors(*JSON_BODY_ERRORS, *AUTH_ERRORS),
+            },
+        },
+    },
     "/v1/pair": {
         "post": {
             "summary": "open or join a SPAKE2 pair slot by code hash (rate-limited)",
