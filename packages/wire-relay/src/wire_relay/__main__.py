@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
-import logging
 import os
 import signal
 import sys
@@ -25,7 +24,9 @@ from aiohttp import web
 from wire_relay.__about__ import __version__
 from wire_relay.app import create_app
 from wire_relay.config import Mode, RelayConfig
-from wire_relay.log import KeyValueFormatter, access_log, server_log
+from wire_relay.log import access_log, server_log
+from wire_relay.logs import LOG_FORMATS, AccessLogger, configure_logging
+from wire_relay.startup import startup_error
 from wire_relay.store import default_store_url, redact_url
 
 __all__ = ["main"]
@@ -72,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     parser.add_argument(
+        "--log-format", default="text", choices=LOG_FORMATS, help="stderr log lines: key=value text (default) or JSON"
+    )
+    parser.add_argument(
         "--access-log", action="store_true", help="log every request (off by default: it costs throughput)"
     )
     parser.add_argument("--version", action="version", version=f"wire-relay {__version__}")
@@ -113,24 +117,25 @@ def _default_store(mode: Mode) -> str:
     return f"sqlite://{path.parent / ('local' if mode == 'local-only' else 'uds') / path.name}"
 
 
-def _configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(KeyValueFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-
-
 async def _serve(args: argparse.Namespace, config: RelayConfig, host: str, port: int) -> int:
     app = create_app(config)
     runner = web.AppRunner(
         app,
         access_log=access_log if args.access_log else None,
+        access_log_class=AccessLogger,
         handle_signals=False,
         shutdown_timeout=args.shutdown_timeout,
     )
-    await runner.setup()
+    where = f"unix://{args.uds}" if args.uds else f"{host}:{port}"
+    try:
+        await runner.setup()
+    except Exception as exc:
+        message = startup_error(exc, config.store_url, where)
+        if message is None:
+            raise
+        _err(message)
+        await runner.cleanup()
+        return 1
     try:
         if args.uds:
             site: web.BaseSite = web.UnixSite(runner, args.uds)
@@ -146,7 +151,7 @@ async def _serve(args: argparse.Namespace, config: RelayConfig, host: str, port:
             where = f"http://{shown}:{bound_port}"
     except OSError as exc:
         await runner.cleanup()
-        _err(f"cannot listen: {exc}")
+        _err(startup_error(exc, config.store_url, where) or f"cannot listen on {where}: {exc}")
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -185,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         rate_limits_enabled=not args.no_rate_limit,
         trust_forwarded_for=args.trust_forwarded_for,
     )
-    _configure_logging(args.log_level)
+    configure_logging(args.log_level, args.log_format)
     if args.uds:
         uds = Path(args.uds).absolute()
         uds.parent.mkdir(parents=True, exist_ok=True)
