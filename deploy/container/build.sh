@@ -41,6 +41,9 @@ abi="cp$(echo "$pyver" | tr -d .)"
   --platform any \
   'wire-relay[postgres]'
 
+# podman writes OCI images by default, which have no HEALTHCHECK; the docker format keeps it
+format=""
+[ "$(basename "$tool")" = podman ] && format="--format docker"
 echo "build.sh: $tool build -t $tag (base $base)" >&2
-# shellcheck disable=SC2086  # BUILD_ARGS is a list of words on purpose
-"$tool" build ${BUILD_ARGS:-} --build-arg "BASE=$base" -t "$tag" -f "$context/Containerfile" "$context"
+# shellcheck disable=SC2086  # BUILD_ARGS and format are lists of words on purpose
+"$tool" build $format ${BUILD_ARGS:-} --build-arg "BASE=$base" -t "$tag" -f "$context/Containerfile" "$context"

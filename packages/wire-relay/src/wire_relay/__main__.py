@@ -26,7 +26,7 @@ from wire_relay.app import create_app
 from wire_relay.config import Mode, RelayConfig
 from wire_relay.log import access_log, server_log
 from wire_relay.logs import LOG_FORMATS, AccessLogger, configure_logging
-from wire_relay.startup import startup_error
+from wire_relay.startup import listen_error, store_error
 from wire_relay.store import default_store_url, redact_url
 
 __all__ = ["main"]
@@ -130,7 +130,7 @@ async def _serve(args: argparse.Namespace, config: RelayConfig, host: str, port:
     try:
         await runner.setup()
     except Exception as exc:
-        message = startup_error(exc, config.store_url, where)
+        message = store_error(exc, config.store_url)
         if message is None:
             raise
         _err(message)
@@ -151,7 +151,7 @@ async def _serve(args: argparse.Namespace, config: RelayConfig, host: str, port:
             where = f"http://{shown}:{bound_port}"
     except OSError as exc:
         await runner.cleanup()
-        _err(startup_error(exc, config.store_url, where) or f"cannot listen on {where}: {exc}")
+        _err(listen_error(exc, where))
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
