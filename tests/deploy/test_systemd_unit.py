@@ -77,14 +77,8 @@ def test_unit_sandboxing_exposure_is_low(tmp_path: Path) -> None:
     assert exposure <= MAX_EXPOSURE
 
 
-def test_unit_runs_the_relay_with_options_it_knows() -> None:
+def test_unit_keeps_its_promises() -> None:
+    """Dedicated dynamic user, a state directory, sandboxing (options: see test_deploy_files)."""
     text = UNIT.read_text()
-    exec_start = re.search(r"^ExecStart=(.+)$", text, re.MULTILINE)
-    assert exec_start is not None
-    help_text = subprocess.run(
-        [sys.executable, "-m", "wire_relay", "--help"], capture_output=True, text=True, timeout=30, check=True
-    ).stdout
-    for option in re.findall(r"(--[a-z][a-z-]+)", exec_start.group(1)):
-        assert option in help_text, f"{option} is not a wire-relay option"
     for needed in ("DynamicUser=yes", "StateDirectory=wire-relay", "NoNewPrivileges=yes", "ProtectSystem=strict"):
         assert needed in text
