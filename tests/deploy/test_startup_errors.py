@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.proxies import free_port
+from tests.helpers import postgres as pg
+
+pg_server = pg.pg_server
 
 
 def _run(args: list[str], env: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, list[str]]:
@@ -81,3 +84,12 @@ def test_sqlite_path_not_usable(tmp_path: Path) -> None:
     code, lines = _run(["--bind", "127.0.0.1:0", "--store", f"sqlite:///{blocker}/relay.sqlite3"])
     assert code == 1
     _assert_one_line(lines, "cannot open the SQLite store", str(blocker))
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(60)
+def test_postgres_database_missing(pg_server: pg.PostgresServer) -> None:
+    url = pg_server.url("no_such_database")
+    code, lines = _run(["--bind", "127.0.0.1:0", "--store", url])
+    assert code == 1
+    _assert_one_line(lines, "PostgreSQL has no such database", "no_such_database", "create it")

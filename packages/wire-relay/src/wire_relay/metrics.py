@@ -84,13 +84,30 @@ class RelayMetrics:
         )
         self.state = StateCollector()
         self.registry.register(self.state)
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram, Counter | None]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        method = method if method in KNOWN_METHODS else "other"
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route, method).observe(seconds)
-        if status == 429:
-            self.rate_limited.labels(route).inc()
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children_for(*key)
+        count, latency, limited = children
+        count.inc()
+        latency.observe(seconds)
+        if limited is not None:
+            limited.inc()
+
+    def _children_for(self, route: str, method: str, status: int) -> tuple[Counter, Histogram, Counter | None]:
+        """The labelled metrics of one (route, method, status), looked up once (``labels`` is slow)."""
+        shown = method if method in KNOWN_METHODS else "other"
+        children = (
+            self.requests.labels(route, shown, str(status)),
+            self.latency.labels(route, shown),
+            self.rate_limited.labels(route) if status == 429 else None,
+        )
+        if shown == method:  # only bounded keys are cached: routes are patterns, methods known
+            self._children[(route, method, status)] = children
+        return children
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
