@@ -91,9 +91,8 @@ def _require(binary: str, package: str) -> str:
 def nginx_site(tls: TlsFiles, port: int, upstreams: list[str]) -> str:
     """deploy/nginx/wire-relay.conf for a test: TLS on 127.0.0.1:``port``, plain HTTP dropped."""
     text = (DEPLOY / "nginx" / "wire-relay.conf").read_text()
-    head, _, rest = text.partition("# Plain HTTP only redirects")
-    _, _, tls_server = rest.partition("}\n\nserver {")
-    text = head + "server {" + tls_server
+    plain = text.index("# Plain HTTP only redirects")  # the port-80 server is left out
+    text = text[:plain] + text[text.index("server {\n    listen 443 ssl") :]
     servers = "\n".join(f"    server {u};" for u in upstreams)
     return replace_all(
         text,
