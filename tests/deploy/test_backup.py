@@ -109,7 +109,7 @@ def test_backups_rotate_and_a_missing_store_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.systemd
+@pytest.mark.real_part("systemd")
 def test_backup_units_verify(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:

@@ -26,7 +26,7 @@ import pytest
 from tests.deploy.proxies import DEPLOY, free_port
 
 # slow: about 1 min with the Debian base cached in podman storage, 2-3 min when it must be made first
-pytestmark = [pytest.mark.podman, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.real_part("podman"), pytest.mark.slow, pytest.mark.timeout(900)]
 
 BASE_TAG = "localhost/wire-debian-python:bookworm"
 IMAGE_TAG = "localhost/wire-relay:deploy-test"

@@ -77,7 +77,12 @@ def proxied_relay(kind: str, tmp_path: Path, tls: TlsFiles, *, public_url: bool 
         relay.stop()
 
 
-@pytest.fixture(params=[pytest.param("nginx", marks=pytest.mark.nginx), pytest.param("caddy", marks=pytest.mark.caddy)])
+@pytest.fixture(
+    params=[
+        pytest.param("nginx", marks=pytest.mark.real_part("nginx")),
+        pytest.param("caddy", marks=pytest.mark.real_part("caddy")),
+    ]
+)
 def site(request: pytest.FixtureRequest, tmp_path: Path, tls_files: TlsFiles) -> Iterator[Site]:
     with proxied_relay(request.param, tmp_path, tls_files) as running:
         yield running
@@ -177,7 +182,11 @@ def test_generated_urls_use_https_with_public_url(site: Site) -> None:
     strict=True,
 )
 @pytest.mark.parametrize(
-    "kind", [pytest.param("nginx", marks=pytest.mark.nginx), pytest.param("caddy", marks=pytest.mark.caddy)]
+    "kind",
+    [
+        pytest.param("nginx", marks=pytest.mark.real_part("nginx")),
+        pytest.param("caddy", marks=pytest.mark.real_part("caddy")),
+    ],
 )
 def test_generated_urls_use_https_from_forwarded_proto(kind: str, tmp_path: Path, tls_files: TlsFiles) -> None:
     with proxied_relay(kind, tmp_path, tls_files, public_url=False) as site:

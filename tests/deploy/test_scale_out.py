@@ -25,7 +25,7 @@ from wire_relay.config import DEFAULT_RATE_LIMITS
 pg_server = pg.pg_server
 fresh_pg_url = pg.fresh_pg_url
 
-pytestmark = [pytest.mark.postgres, pytest.mark.nginx, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.postgres, pytest.mark.real_part("nginx"), pytest.mark.timeout(120)]
 
 
 def _requests_served(relay: RelayProcess, route: str) -> float:

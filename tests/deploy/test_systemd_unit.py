@@ -14,7 +14,7 @@ import pytest
 
 from tests.deploy.proxies import DEPLOY
 
-pytestmark = [pytest.mark.systemd, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.real_part("systemd"), pytest.mark.timeout(60)]
 
 UNIT = DEPLOY / "systemd" / "wire-relay.service"
 INSTALLED_PATH = "/opt/wire-relay/bin/wire-relay"
