@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
-import logging
 import os
 import signal
 import sys
@@ -26,7 +25,9 @@ from wire_relay.__about__ import __version__
 from wire_relay.app import create_app
 from wire_relay.config import Mode, RelayConfig
 from wire_relay.guard import ConnectionGuard, GuardedTCPSite, GuardedUnixSite, GuardLimits, connection_cap
-from wire_relay.log import KeyValueFormatter, access_log, server_log
+from wire_relay.log import access_log, server_log
+from wire_relay.logs import LOG_FORMATS, AccessLogger, configure_logging
+from wire_relay.startup import listen_error, store_error
 from wire_relay.store import default_store_url, redact_url
 
 __all__ = ["main"]
@@ -134,6 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     parser.add_argument(
+        "--log-format", default="text", choices=LOG_FORMATS, help="stderr log lines: key=value text (default) or JSON"
+    )
+    parser.add_argument(
         "--access-log", action="store_true", help="log every request (off by default: it costs throughput)"
     )
     parser.add_argument("--version", action="version", version=f"wire-relay {__version__}")
@@ -175,25 +179,26 @@ def _default_store(mode: Mode) -> str:
     return f"sqlite://{path.parent / ('local' if mode == 'local-only' else 'uds') / path.name}"
 
 
-def _configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(KeyValueFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-
-
 async def _serve(args: argparse.Namespace, config: RelayConfig, host: str, port: int) -> int:
     app = create_app(config)
     runner = web.AppRunner(
         app,
         access_log=access_log if args.access_log else None,
+        access_log_class=AccessLogger,
         handle_signals=False,
         shutdown_timeout=args.shutdown_timeout,
         keepalive_timeout=config.idle_timeout_seconds,
     )
-    await runner.setup()
+    where = f"unix://{args.uds}" if args.uds else f"{host}:{port}"
+    try:
+        await runner.setup()
+    except Exception as exc:
+        message = store_error(exc, config.store_url)
+        if message is None:
+            raise
+        _err(message)
+        await runner.cleanup()
+        return 1
     guard = ConnectionGuard(
         GuardLimits(
             max_total=connection_cap(config.max_connections),
@@ -216,7 +221,7 @@ async def _serve(args: argparse.Namespace, config: RelayConfig, host: str, port:
             where = f"http://{shown}:{bound_port}"
     except OSError as exc:
         await runner.cleanup()
-        _err(f"cannot listen: {exc}")
+        _err(listen_error(exc, where))
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -267,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         body_timeout_seconds=args.body_timeout,
         idle_timeout_seconds=args.idle_timeout,
     )
-    _configure_logging(args.log_level)
+    configure_logging(args.log_level, args.log_format)
     if args.uds:
         uds = Path(args.uds).absolute()
         uds.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from wire_relay import routes_a2a, routes_directory, routes_events, routes_pages
 from wire_relay.config import RelayConfig
 from wire_relay.errors import error_middleware
 from wire_relay.log import server_log
+from wire_relay.metrics import install_metrics
 from wire_relay.state import BATCH_GATE, CONFIG, HISTORY, STORE, STREAMS, StatsHistory, StreamRegistry
 from wire_relay.store import Store, open_store
 
@@ -52,6 +53,7 @@ def create_app(config: RelayConfig, *, store: Store | None = None) -> web.Applic
             routes_a2a.public_routes,
         ):
             app.add_routes(table)
+    install_metrics(app)
     app.cleanup_ctx.append(_store_ctx(store is None))
     app.cleanup_ctx.append(_background_ctx)
     app.on_shutdown.append(_close_streams)

@@ -38,6 +38,12 @@ PATHS: J = {
             "responses": {"200": {"description": "`ok\\n`", "content": {"text/plain": {"schema": {"type": "string"}}}}},
         }
     },
+    "/metrics": {
+        "get": {
+            "summary": "Prometheus metrics (text exposition format); for the operator's scraper, not the internet",
+            "responses": {"200": {"description": "metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+        }
+    },
     "/v1/info": {
         "get": {
             "summary": "relay software, limits and extension features",
