@@ -104,7 +104,8 @@ def test_hidden_aliases_work_and_nag_once(alice: Wire) -> None:
     assert piped.code == 0
     assert piped.json() == []
     assert piped.err == ""
-    assert silenced.code == 0
+    assert silenced.code == 1, "rejecting nobody is an error (issue 14 item 5)"
+    assert "no pending pair request from `nobody`" in silenced.err
     assert "DEPRECATED" not in silenced.err
     assert "DEPRECATED" in add.err
     assert "`wire dial`" in add.err

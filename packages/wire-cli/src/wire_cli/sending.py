@@ -76,16 +76,36 @@ def parse_argv(argv: list[str]) -> dict[str, Any] | None:
     return {"peer": positional[0], "kind_or_body": positional[1], "body": body, **options}
 
 
-def _verdict_line(ctx: Ctx, result: SendResult, persona: str) -> str:
+def _verdict_line(ctx: Ctx, result: SendResult, persona: str, *, daemon_running: bool) -> str:
     short = result.event_id[:12]
     if result.status == "delivered":
         return f"{ctx.out.mark(True)} delivered to {persona} — event {short} via {result.endpoint}"
     if result.status == "duplicate":
         return f"{ctx.out.mark(True)} already delivered to {persona} (duplicate) — event {short}"
-    return (
-        f"{ctx.out.mark(None)} queued for {persona}: {result.reason} — event {short}; "
-        "the daemon delivers it when the relay answers (`wire daemon`, or `wire push` now)"
+    return f"{ctx.out.mark(None)} queued for {persona}: {result.reason} — event {short}; " + (
+        "the daemon delivers it when the relay answers"
+        if daemon_running
+        else "no daemon runs for this home: the next `wire send`, `wire push` or `wire pull` delivers it"
+        " (or keep `wire daemon` running)"
     )
+
+
+def _reachable(agent: WireAgent, handle: str) -> bool:
+    return any(ep.is_ready for ep in agent.relay_state.peer_endpoints(handle))
+
+
+async def _complete_pairing_first(agent: WireAgent, handle: str) -> bool:
+    """Pull once when ``handle`` is pinned but has no endpoint yet and no daemon keeps this home current:
+    the peer's pair acceptance (with its slot) is usually waiting on our relay. True when it pulled."""
+    from wire_client import daemon_status
+
+    status = daemon_status(agent.home)
+    if (status is not None and status.running) or not agent.endpoints():
+        return False
+    if agent.trust.get(handle) is None or _reachable(agent, handle):
+        return False
+    await agent.pull()
+    return True
 
 
 def _target(agent: WireAgent, name: str) -> str:
@@ -117,17 +137,29 @@ def run_send(
         agent = ctx.agent(oneshot=True)  # a send makes one or two requests and exits: no aiohttp
         handle = _target(agent, peer)
 
-        async def go() -> SendResult:
+        async def go() -> tuple[SendResult, bool]:
             async with agent:
-                return await agent.send(
+                pulled = not queue and await _complete_pairing_first(agent, handle)
+                sent = await agent.send(
                     handle, payload, type=kind, deadline=deadline, check_cap=check_cap, queue_only=queue
                 )
+                return sent, pulled
 
-        result = ctx.run(go())
+        result, pulled = ctx.run(go())
+        if pulled and _reachable(agent, result.peer):
+            ctx.out.note(
+                f"fetched {clean(result.peer)}'s pair acceptance from the relay first (no daemon runs for this home)"
+            )
         for warning in result.warnings:
             ctx.out.warn(warning)
         from wire_cli.views import card_character
 
         record = agent.trust.get(result.peer)
         persona = ctx.out.persona(card_character(record.did if record else None, record.card if record else None))
-        ctx.out.emit(result.to_json(), _verdict_line(ctx, result, f"{persona} ({clean(result.peer)})"))
+        from wire_client import daemon_status
+
+        daemon = daemon_status(agent.home)
+        line = _verdict_line(
+            ctx, result, f"{persona} ({clean(result.peer)})", daemon_running=daemon is not None and daemon.running
+        )
+        ctx.out.emit(result.to_json(), line)

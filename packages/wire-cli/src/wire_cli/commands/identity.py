@@ -165,12 +165,17 @@ def here(json_: JsonOpt = False) -> None:
                 "not initialized — run `wire init <handle> --relay <url>` (or `--offline`)",
             )
             return
-        from wire_cli.views import card_character
+        from wire_cli.views import card_character, effective_tier
 
         agent = ctx.agent()
         character = agent.identity.character()
         peers: list[dict[str, Any]] = [
-            {"handle": h, "did": r.did, "tier": r.tier.name, "character": card_character(r.did, r.card).to_json()}
+            {
+                "handle": h,
+                "did": r.did,
+                "tier": effective_tier(r.tier.name, agent.relay_state.peer_endpoints(h)),
+                "character": card_character(r.did, r.card).to_json(),
+            }
             for h, r in sorted(agent.trust.agents().items())
             if r.did != agent.did
         ]
@@ -305,8 +310,11 @@ def whois(
             raise miss_error(name, candidates)
         data = {"name_input": name, "found": True, "kind": match.kind, "handle": match.handle, "did": match.did}
         data |= {"nickname": match.character.nickname, "emoji": match.character.emoji}
-        data |= {"tier": match.tier.name} if match.tier else {"session_name": match.session}
-        where = f"tier {match.tier.name}" if match.tier else f"sister session {match.session}"
+        from wire_cli.views import effective_tier
+
+        tier = effective_tier(match.tier.name, agent.relay_state.peer_endpoints(match.handle)) if match.tier else None
+        data |= {"tier": tier} if tier else {"session_name": match.session}
+        where = f"tier {tier}" if tier else f"sister session {match.session}"
         glyph = ctx.out.glyph(match.character.emoji, "[*]")
         ctx.out.emit(data, f"{glyph} {clean(match.character.nickname)} ({clean(match.handle)}) {match.did} — {where}")
 

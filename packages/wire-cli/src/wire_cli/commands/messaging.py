@@ -20,7 +20,8 @@ __all__ = ["follow", "pull_if_no_daemon", "register"]
 
 
 async def pull_if_no_daemon(ctx: Ctx, agent: WireAgent) -> None:
-    """Fetch new events first when no daemon keeps this home current (never fatal)."""
+    """Fetch new events first when no daemon keeps this home current, then deliver what became
+    deliverable (a pulled pair acceptance gives a queued peer its slot). Never fatal."""
     from wire_client import WireClientError, daemon_status
 
     status = daemon_status(agent.home)
@@ -28,6 +29,8 @@ async def pull_if_no_daemon(ctx: Ctx, agent: WireAgent) -> None:
         return
     try:
         await agent.pull()
+        if agent.sender.outbox.backlog():
+            await agent.push()  # a pair acceptance just pulled may have made queued sends deliverable
     except WireClientError as exc:
         ctx.out.warn(f"could not fetch new events ({exc.message}); showing what is already here")
 
@@ -284,11 +287,13 @@ def pull(json_: JsonOpt = False) -> None:
 
         agent = ctx.agent()
 
-        async def go() -> Any:
+        async def go() -> tuple[Any, list[Any]]:
             async with agent:
-                return await agent.pull()
+                pulled = await agent.pull()
+                # a pair acceptance just pulled may have made queued sends deliverable
+                return pulled, (await agent.push()) if agent.sender.outbox.backlog() else []
 
-        reports = ctx.run(go())
+        reports, pushed = ctx.run(go())
         inboxed = [e for r in reports for e in r.inboxed]
         data = {
             "endpoints": len(reports),
@@ -299,6 +304,7 @@ def pull(json_: JsonOpt = False) -> None:
             "consumed": sum(r.consumed for r in reports),
             "rejected": [x.to_json() for r in reports for x in r.rejected],
             "events": [{**redact(e.event), "peer": e.peer} for e in inboxed],
+            "outbox_delivered": sum(1 for r in pushed if r.status in ("delivered", "duplicate")),
         }
 
         def human() -> None:
@@ -306,6 +312,8 @@ def pull(json_: JsonOpt = False) -> None:
             for event in inboxed:
                 if event.type not in HANDSHAKE_TYPES:
                     ctx.out.line("  " + event_line(ctx.out, event.peer, event.event, True))
+            if data["outbox_delivered"]:
+                ctx.out.line(f"  delivered {data['outbox_delivered']} queued message(s) from the outbox")
             if data["consumed"]:
                 ctx.out.line(f"  {data['consumed']} pairing event(s) handled — `wire pending` shows requests")
             for rejection in data["rejected"]:

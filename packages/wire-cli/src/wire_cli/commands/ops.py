@@ -55,7 +55,13 @@ def _daemon_json(home: WireHome) -> dict[str, Any]:
 
 def _status(agent: WireAgent) -> dict[str, Any]:
     home = agent.home
-    peers = [{"handle": h, "tier": r.tier.name} for h, r in sorted(agent.trust.agents().items()) if r.did != agent.did]
+    from wire_cli.views import effective_tier
+
+    peers = [
+        {"handle": h, "tier": effective_tier(r.tier.name, agent.relay_state.peer_endpoints(h))}
+        for h, r in sorted(agent.trust.agents().items())
+        if r.did != agent.did
+    ]
     inbox = {p: len(agent.inbox.read(p)) for p in agent.inbox.peers()}
     backlog = agent.sender.outbox.backlog()
     pending = pending_inbound(home)

@@ -46,6 +46,15 @@ def _pairing(agent: WireAgent) -> Any:
     return pairing
 
 
+async def _fetched_first(ctx: Ctx, agent: WireAgent, step: Callable[[], Awaitable[Any]]) -> Any:
+    """Run ``step`` after fetching new events (when no daemon does): a pair request dialled a moment
+    ago is on the relay, not yet in ``pending``."""
+    from wire_cli.commands.messaging import pull_if_no_daemon
+
+    await pull_if_no_daemon(ctx, agent)
+    return await step()
+
+
 def _call(ctx: Ctx, agent: WireAgent, step: Callable[[Any], Awaitable[Any]]) -> Any:
     """Run one async pairing call with the agent open, inside one event loop."""
 
@@ -178,7 +187,7 @@ def _accept(target: str, json_: bool, verb: str) -> None:
         if verb != "accept":
             nag(ctx, verb, "accept")
         agent = ctx.agent()
-        data = _call(ctx, agent, lambda p: p.accept(target)).to_json()
+        data = _call(ctx, agent, lambda p: _fetched_first(ctx, agent, lambda: p.accept(target))).to_json()
         ack = data.get("ack") or {}
         tail = (
             ""
@@ -205,9 +214,36 @@ def _reject(peer: str, json_: bool, verb: str) -> None:
         if verb != "reject":
             nag(ctx, verb, "reject")
         agent = ctx.agent()
-        data = _call(ctx, agent, lambda p: p.reject(peer)).to_json()
-        text = f"rejected {clean(peer)}" if data.get("had_pending") else f"nothing pending from {clean(peer)}"
-        ctx.out.emit(data, text)
+
+        async def go() -> tuple[Any, list[str]]:
+            async with agent:
+                pairing = _pairing(agent)
+                result = await _fetched_first(ctx, agent, lambda: pairing.reject(peer))
+                return result, [str(r.peer_handle) for r in pairing.pending()]
+
+        result, waiting = ctx.run(go())
+        data = result.to_json()
+        if not data.get("had_pending"):
+            raise _no_pending_error(peer, waiting, verb="reject")
+        ctx.out.emit(data, f"rejected {clean(peer)}")
+
+
+def _no_pending_error(name: str, waiting: list[str], *, verb: str) -> CliError:
+    """No pending request matches ``name``: did-you-mean among the requests that are waiting."""
+    import difflib
+
+    close = difflib.get_close_matches(name, waiting, n=3, cutoff=0.5)
+    candidates = close or waiting[:3]
+    if candidates:
+        hint = "did you mean: " + ", ".join(f"`wire {verb} {clean(c)}`" for c in candidates) + "?"
+    else:
+        hint = "no pair requests are waiting; `wire pending` lists them as they arrive"
+    return CliError(
+        f"no pending pair request from `{clean(name)}`",
+        hint=hint,
+        code="not_found",
+        data={"found": False, "candidates": candidates},
+    )
 
 
 # --- invites ------------------------------------------------------------------------------------

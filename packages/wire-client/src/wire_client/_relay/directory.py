@@ -109,6 +109,12 @@ async def resolve_address(pool: RelayPool, address: str, relay_url: str | None =
         doc = await client.a2a_card(parsed.nick)
     except (RelayError, TransportError) as exc:
         status = exc.status if isinstance(exc, RelayError) else None
+        if status == 404 and "not claimed" in first_error:
+            raise PairingFailedError(
+                f"{parsed.nick} has not claimed that name on this relay ({base}) yet — ask them to run "
+                f"`wire init {parsed.nick} --relay {base}`, then dial again",
+                reason="not_claimed",
+            ) from exc
         raise PairingFailedError(
             f"couldn't resolve {address} at {base}: {first_error}; A2A fallback: {exc.message}",
             reason="not_found" if status == 404 else "resolve_failed",
