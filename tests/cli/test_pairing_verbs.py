@@ -135,3 +135,51 @@ def test_sas_human_mode_and_wrong_digits_abort(relay: RelayProcess, tmp_path: Pa
     assert json.loads(late.err)["error"]["reason"] == "pair_slot_lost"
     for side in parallel(lambda: host.ok("peers"), lambda: guest.ok("peers")):
         assert side.json() == []
+
+
+def test_pair_host_waits_by_default_and_shows_progress(relay: RelayProcess, tmp_path: Path, user_home: Path) -> None:
+    host, guest, _, _ = two_homes(tmp_path, user_home, relay, "w")
+    hosting = host.popen("pair-host", human=True)  # no --wait: waits for the guest like magic-wormhole
+    match = CODE_PHRASE.search(first_line(hosting.stdout))
+    assert match is not None
+    joined = guest.ok("pair-join", match.group(1), "--json").json()
+    assert joined["state"] == "sas_ready"
+    code, out, err = finish(hosting)
+    assert code == 0, err
+    shown = SAS_LINE.search(out)
+    assert shown is not None
+    assert shown.group(1) == joined["sas"]
+    assert "check again" not in out
+    assert "wire pair-confirm" in out
+
+    lonely, _, _, _ = two_homes(tmp_path / "lonely", user_home, relay, "p")
+    waited = lonely("pair-host", "--wait", "2", human=True)  # nobody joins: the wait says what it waits for
+    assert waited.code == 0, str(waited)
+    assert "waiting for the other side's SAS (up to 2 s" in waited.err
+    assert "state: waiting" in waited.out
+    assert "wire pair-join" in waited.out
+
+
+def test_every_documented_step_advances_a_detached_pairing(
+    relay: RelayProcess, tmp_path: Path, user_home: Path
+) -> None:
+    host, guest, host_name, guest_name = two_homes(tmp_path, user_home, relay, "d")
+    hosted = host.ok("pair-host", "--wait", "0", "--json").json()
+    assert hosted["state"] == "waiting"
+    joined = guest.ok("pair-join", hosted["code_phrase"], "--wait", "0", "--json").json()
+    pulled = host.ok("pull", "--json").json()  # `wire pull` moves the host's pairing on
+    assert [(p["session_id"], p["state"]) for p in pulled["pairings"]] == [(hosted["session_id"], "sas_ready")]
+    host_sas = pulled["pairings"][0]["sas"]
+    cycled = guest.ok("daemon", "--once", "--json").json()  # so does one daemon cycle
+    guest_sas = next(
+        (p["sas"] for p in cycled["pairings"] if p["session_id"] == joined["session_id"]), joined.get("sas")
+    )
+    assert guest_sas == host_sas
+    host_done, guest_done = parallel(
+        lambda: host("pair-confirm", hosted["session_id"], guest_sas, "--json"),
+        lambda: guest("pair-confirm", joined["session_id"], host_sas, "--json"),
+    )
+    assert host_done.code == 0, str(host_done)
+    assert guest_done.code == 0, str(guest_done)
+    assert host_done.json()["peer_handle"] == guest_name
+    assert guest_done.json()["peer_handle"] == host_name

@@ -287,13 +287,14 @@ def pull(json_: JsonOpt = False) -> None:
 
         agent = ctx.agent()
 
-        async def go() -> tuple[Any, list[Any]]:
+        async def go() -> tuple[Any, list[Any], list[Any]]:
             async with agent:
                 pulled = await agent.pull()
                 # a pair acceptance just pulled may have made queued sends deliverable
-                return pulled, (await agent.push()) if agent.sender.outbox.backlog() else []
+                pushed = (await agent.push()) if agent.sender.outbox.backlog() else []
+                return pulled, pushed, await agent.pairing.pair_tick()
 
-        reports, pushed = ctx.run(go())
+        reports, pushed, pairings = ctx.run(go())
         inboxed = [e for r in reports for e in r.inboxed]
         data = {
             "endpoints": len(reports),
@@ -305,6 +306,7 @@ def pull(json_: JsonOpt = False) -> None:
             "rejected": [x.to_json() for r in reports for x in r.rejected],
             "events": [{**redact(e.event), "peer": e.peer} for e in inboxed],
             "outbox_delivered": sum(1 for r in pushed if r.status in ("delivered", "duplicate")),
+            "pairings": [p.to_json() for p in pairings],
         }
 
         def human() -> None:
@@ -314,6 +316,8 @@ def pull(json_: JsonOpt = False) -> None:
                     ctx.out.line("  " + event_line(ctx.out, event.peer, event.event, True))
             if data["outbox_delivered"]:
                 ctx.out.line(f"  delivered {data['outbox_delivered']} queued message(s) from the outbox")
+            for pairing in data["pairings"]:
+                ctx.out.line(f"  code-phrase pairing {pairing['session_id']}: now {pairing['state']}")
             if data["consumed"]:
                 ctx.out.line(f"  {data['consumed']} pairing event(s) handled — `wire pending` shows requests")
             for rejection in data["rejected"]:

@@ -313,10 +313,12 @@ def daemon(
                 async with agent:
                     pushed = await agent.push()
                     reports = await agent.pull()
+                    pairings = await agent.pairing.pair_tick()
                 return {
                     "pushed": len([r for r in pushed if r.delivered]),
                     "pulled": sum(len(r.inboxed) for r in reports),
                     "rejected": sum(len(r.rejected) for r in reports),
+                    "pairings": [p.to_json() for p in pairings],
                 }
 
             data = ctx.run(cycle())

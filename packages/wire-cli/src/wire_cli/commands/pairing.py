@@ -14,6 +14,7 @@ import typer
 from wire_cli.commands import JsonOpt
 from wire_cli.context import Ctx, cli
 from wire_cli.output import CliError, clean
+from wire_cli.progress import with_progress
 
 if TYPE_CHECKING:
     from wire_client import WireAgent
@@ -292,11 +293,28 @@ def _sas_human(ctx: Ctx, data: dict[str, Any]) -> None:
         else:
             ctx.out.line(f"SAS: {data['sas']}")
     ctx.out.line(f"state: {state}; session {data.get('session_id')}")
-    if data.get("next"):
-        ctx.out.line(f"next: {data['next']}")
+    hint = _sas_next(data)
+    if hint:
+        ctx.out.line(f"next: {hint}")
 
 
-def _announce(ctx: Ctx, data: dict[str, Any], wait: int) -> None:
+def _sas_next(data: dict[str, Any]) -> str:
+    """What the operator types next, in CLI verbs (wire-client's ``next`` speaks for every front end)."""
+    session = clean(str(data.get("session_id") or ""))
+    state = data.get("state")
+    if state == "waiting":
+        return (
+            f"read the code phrase to the other operator; once they ran `wire pair-join`, "
+            f"`wire pair-confirm {session}` waits for the SAS and asks for their digits"
+        )
+    if state == "sas_ready":
+        return f"`wire pair-confirm {session} <the digits the OTHER side shows>`"
+    if state == "finalizing":
+        return f"waiting for the other side to confirm; `wire pair-confirm {session}` or `wire pull` finishes it"
+    return str(data.get("next") or "")
+
+
+def _announce(ctx: Ctx, data: dict[str, Any]) -> None:
     """The host's code phrase, before waiting for the other side (they cannot join without it).
 
     Human mode: prose on stdout. JSON mode: the status as one compact JSON line on stderr, so stdout
@@ -309,7 +327,6 @@ def _announce(ctx: Ctx, data: dict[str, Any], wait: int) -> None:
         else:
             ctx.out.line(f"code phrase: {data['code_phrase']}  (read it to the other operator)")
             ctx.out.flush()
-    ctx.out.note(f"waiting up to {wait} s for the other side…")
 
 
 def _sas_flow(ctx: Ctx, agent: WireAgent, start: Callable[[Any], Awaitable[Any]], wait: int, detach: bool) -> None:
@@ -322,8 +339,9 @@ def _sas_flow(ctx: Ctx, agent: WireAgent, start: Callable[[Any], Awaitable[Any]]
             status = await start(pairing)
             if detach or wait <= 0 or status.state != "waiting":
                 return status
-            _announce(ctx, status.to_json(), wait)
-            return await pairing.pair_check(status.session_id, wait_seconds=wait)
+            _announce(ctx, status.to_json())
+            waiting = pairing.pair_check(status.session_id, wait_seconds=wait)
+            return await with_progress(ctx, "waiting for the other side's SAS", waiting, limit=wait)
 
     data = ctx.run(go()).to_json()
     if ctx.json or wait <= 0 or data.get("state") != "sas_ready" or not _interactive():
@@ -332,7 +350,13 @@ def _sas_flow(ctx: Ctx, agent: WireAgent, start: Callable[[Any], Awaitable[Any]]
     _sas_human(ctx, data)
     digits = typer.prompt("type the 6 digits the OTHER side shows")
     session = str(data["session_id"])
-    final = _call(ctx, agent, lambda p: p.pair_confirm(session, digits, wait_seconds=wait)).to_json()
+    final = _call(
+        ctx,
+        agent,
+        lambda p: with_progress(
+            ctx, "waiting for the other side to confirm", p.pair_confirm(session, digits, wait_seconds=wait), limit=wait
+        ),
+    ).to_json()
     ctx.out.emit(final, lambda: _sas_human(ctx, final))
 
 
@@ -344,14 +368,15 @@ def _interactive() -> bool:
 
 def pair_host(
     relay: Annotated[str | None, typer.Option("--relay", help="Relay for the rendezvous (default: yours).")] = None,
-    wait: Annotated[int, typer.Option("--wait", help="Seconds to wait for the other side.")] = 0,
+    wait: Annotated[int, typer.Option("--wait", help="Seconds to wait for the other side (0: return at once).")] = 300,
     detach: Annotated[bool, typer.Option("--detach", help="Let the daemon finish the handshake.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """SAS pairing, host side: prints a code phrase to read to the other operator.
+    """SAS pairing, host side: prints a code phrase to read to the other operator, then waits.
 
-    With --wait N the code phrase is shown at once (JSON mode: on stderr), then the SAS once the
-    other side joined; on a terminal you are asked for their digits.
+    The code phrase is shown at once (JSON mode: on stderr), then the SAS once the other side joined;
+    on a terminal you are asked for their digits. --wait 0 returns at once: `wire pair-confirm`,
+    `wire pull` or the daemon advance the pairing later.
     """
     with cli(json_) as ctx:
         agent = ctx.agent()
@@ -361,7 +386,7 @@ def pair_host(
 def pair_join(
     code: Annotated[str, typer.Argument(help="The code phrase the host read to you (NN-XXXXXX).")],
     relay: Annotated[str | None, typer.Option("--relay", help="Relay for the rendezvous (default: yours).")] = None,
-    wait: Annotated[int, typer.Option("--wait", help="Seconds to wait for the SAS.")] = 8,
+    wait: Annotated[int, typer.Option("--wait", help="Seconds to wait for the SAS.")] = 60,
     detach: Annotated[bool, typer.Option("--detach", help="Let the daemon finish the handshake.")] = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -379,7 +404,13 @@ def pair_check(
     """Advance a SAS pairing and wait (bounded) until the SAS is ready, it is paired, or aborted."""
     with cli(json_) as ctx:
         agent = ctx.agent()
-        data = _call(ctx, agent, lambda p: p.pair_check(session, wait_seconds=wait)).to_json()
+        data = _call(
+            ctx,
+            agent,
+            lambda p: with_progress(
+                ctx, "waiting for the pairing", p.pair_check(session, wait_seconds=wait), limit=wait
+            ),
+        ).to_json()
         ctx.out.emit(data, lambda: _sas_human(ctx, data))
 
 
@@ -414,12 +445,20 @@ def pair_confirm(
 
             async with agent:
                 pairing = _pairing(agent)
+                confirming = "waiting for the other side to confirm"
                 try:
-                    return await pairing.pair_confirm(session, typed, wait_seconds=wait)
+                    return await with_progress(
+                        ctx, confirming, pairing.pair_confirm(session, typed, wait_seconds=wait), limit=wait
+                    )
                 except PairingFailedError as exc:
                     if exc.reason != "sas_not_ready":
                         raise
-                checked = await pairing.pair_check(session, wait_seconds=wait)
+                checked = await with_progress(
+                    ctx,
+                    "waiting for the other side to join",
+                    pairing.pair_check(session, wait_seconds=wait),
+                    limit=wait,
+                )
                 if checked.state != "sas_ready":
                     raise CliError(
                         f"pairing {checked.session_id} is not ready for digits yet ({checked.state})",
@@ -427,7 +466,9 @@ def pair_confirm(
                         code="pairing_failed",
                         data={"reason": "sas_not_ready"},
                     )
-                return await pairing.pair_confirm(session, typed, wait_seconds=wait)
+                return await with_progress(
+                    ctx, confirming, pairing.pair_confirm(session, typed, wait_seconds=wait), limit=wait
+                )
 
         data = ctx.run(go()).to_json()
         ctx.out.emit(data, lambda: _sas_human(ctx, data))
