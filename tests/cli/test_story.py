@@ -189,7 +189,7 @@ def test_doctor_pull_push_daemon_once(story: Story) -> None:
     assert push.code == 0
     assert push.json()["still_queued"] == {}
     assert once.code == 0
-    assert set(once.json()) == {"pushed", "pulled", "rejected"}
+    assert set(once.json()) == {"pushed", "pulled", "rejected", "pairings"}
 
 
 def test_doctor_fails_with_the_fix(tmp_path: Path, user_home: Path) -> None:

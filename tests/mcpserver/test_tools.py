@@ -73,7 +73,7 @@ def test_tools_list_is_lean_and_states_consent(tmp_path: Path) -> None:
         "wire_whoami", "wire_here", "wire_peers", "wire_whois", "wire_send", "wire_tail", "wire_verify",
         "wire_init", "wire_dial", "wire_add", "wire_pending", "wire_pair_list_inbound", "wire_accept",
         "wire_reject", "wire_pair_accept", "wire_pair_reject", "wire_pair_initiate", "wire_pair_join",
-        "wire_pair_check", "wire_pair_confirm", "wire_invite", "wire_accept_invite", "wire_wait",
+        "wire_pair_check", "wire_pair_confirm", "wire_invite", "wire_accept_invite", "wire_wait", "wire_forget",
     }  # fmt: skip
     assert names == expected
     assert "MUST be typed by the user" in text
@@ -152,6 +152,15 @@ async def test_two_agents_pair_and_talk(tmp_path: Path, relay: RelayProcess, mod
         assert latency < 0.5
         assert landed < 0.5
 
+        retried = await call(alice, "wire_send", peer=bob_name, body="hello bob")  # an agent's naive retry
+        assert retried["status"] == "duplicate"
+        assert retried["event_id"] == sent["event_id"]
+        assert "exact retry" in retried["reason"]
+        repeated = await call(alice, "wire_send", peer=bob_name, body="hello bob", again=True)
+        assert repeated["status"] == "delivered"
+        assert repeated["event_id"] != sent["event_id"]
+        await call(bob, "wire_wait", peer=alice_name, timeout_s=10)
+
         reply = await call(bob, "wire_send", peer=alice_name, body={"answer": 42}, type="decision")
         assert reply["status"] == "delivered"
         back = await call(alice, "wire_wait", timeout_s=10)
@@ -168,6 +177,17 @@ async def test_two_agents_pair_and_talk(tmp_path: Path, relay: RelayProcess, mod
         if mode == "legacy":
             await eventually(lambda: _async(any(n.endswith(f"wire://inbox/{alice_name}") for n in notes)), within=5)
             assert any(n.startswith("notifications/resources/list_changed") for n in notes)
+
+        unasked = seen.add(await bob.call_tool("wire_forget", {"name": alice_name, "operator_approved": False}))
+        assert "operator" in error_text(unasked)
+        assert [p["handle"] for p in (await call(bob, "wire_peers"))["peers"]] == [alice_name]
+        forgot = await call(bob, "wire_forget", name=alice_name, operator_approved=True)
+        assert forgot["removed"] is True
+        assert forgot["peer"] == alice_name
+        assert (await call(bob, "wire_peers"))["peers"] == []
+        assert "wire_peers" in error_text(
+            seen.add(await bob.call_tool("wire_forget", {"name": alice_name, "operator_approved": True}))
+        )
 
     leaked = [s for s in secrets_of(a_root, b_root) if any(s in text for text in seen.texts)]
     assert seen.texts

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["parse_argv", "read_body", "run_send"]
 
 _VALUE_OPTIONS = {"--deadline": "deadline", "--check-cap": "check_cap"}
-_FLAG_OPTIONS = {"--queue": "queue", "--json": "json_flag"}
+_FLAG_OPTIONS = {"--queue": "queue", "--json": "json_flag", "--again": "again"}
 
 
 def _json_container(text: str) -> Any:
@@ -80,6 +80,8 @@ def _verdict_line(ctx: Ctx, result: SendResult, persona: str, *, daemon_running:
     short = result.event_id[:12]
     if result.status == "delivered":
         return f"{ctx.out.mark(True)} delivered to {persona} — event {short} via {result.endpoint}"
+    if result.status == "duplicate" and result.reason:
+        return f"{ctx.out.mark(True)} not sent again to {persona}: {result.reason} (`--again` sends a new one)"
     if result.status == "duplicate":
         return f"{ctx.out.mark(True)} already delivered to {persona} (duplicate) — event {short}"
     return f"{ctx.out.mark(None)} queued for {persona}: {result.reason} — event {short}; " + (
@@ -129,6 +131,7 @@ def run_send(
     check_cap: str | None = None,
     queue: bool = False,
     json_flag: bool = False,
+    again: bool = False,
 ) -> None:
     """Sign and deliver one message; print the verdict (delivered / duplicate / queued + reason)."""
     with cli(json_flag) as ctx:
@@ -141,7 +144,13 @@ def run_send(
             async with agent:
                 pulled = not queue and await _complete_pairing_first(agent, handle)
                 sent = await agent.send(
-                    handle, payload, type=kind, deadline=deadline, check_cap=check_cap, queue_only=queue
+                    handle,
+                    payload,
+                    type=kind,
+                    deadline=deadline,
+                    check_cap=check_cap,
+                    queue_only=queue,
+                    repeat=again,
                 )
                 return sent, pulled
 

@@ -94,13 +94,25 @@ def body_preview(event: Mapping[str, Any], limit: int = 120) -> str:
     return " ".join(body_text(event).split())[:limit]
 
 
+#: how a line reads for the common event types ("claim" is what a plain `wire send PEER TEXT` sends)
+_TYPE_VERBS = {"claim": "says", "ack": "acknowledges", "question": "asks", "answer": "answers", "decision": "decides"}
+
+
+def type_label(event_type: object) -> str:
+    """``says`` for a plain message, a verb for the usual types, else ``sent a <type>``."""
+    name = clean(event_type, 32)
+    if name in _TYPE_VERBS:
+        return _TYPE_VERBS[name]
+    return f"sent {'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
 def event_line(out: Output, peer: str, event: Mapping[str, Any], verified: bool, *, full: bool = False) -> str:
-    """``[2026-05-23 10:00:00] 🦊 noble-creek (alice) claim: hi ✓``."""
+    """``[2026-05-23 10:00:00] 🦊 noble-creek (alice) says: hi ✓`` (``decides: ship``, ``sent a status: …``)."""
     from wire_protocol import character_for
 
     ts = str(event.get("timestamp", ""))[:19].replace("T", " ")
     character = character_for(str(event.get("from") or "") or None)
-    kind = clean(event.get("type") or event.get("kind") or "?", 32)
+    kind = type_label(event.get("type") or event.get("kind") or "?")
     text = clean_block(body_text(event)) if full else clean(body_preview(event), 120)
     if full and "\n" in text:
         text = "\n    " + text.replace("\n", "\n    ")

@@ -305,8 +305,13 @@ class WireAgent:
         check_cap: str | None = None,
         cap_policy: Literal["refuse", "warn"] = "refuse",
         queue_only: bool = False,
+        repeat: bool = False,
     ) -> SendResult:
         """Sign and deliver now; the result says ``delivered``, ``duplicate`` or ``queued`` (with the reason).
+
+        Sending the same ``type`` and ``body`` (and ``deadline``) to the same peer again within ten minutes is
+        an exact retry: nothing new goes out and the result is the earlier event as ``duplicate``
+        (docs/PROTOCOL.md §6.6). ``repeat=True`` sends a second, distinct event.
 
         An unpaired local sister session is paired first (same-uid disk read); an unknown name raises
         :class:`PeerNotFoundError` carrying did-you-mean ``candidates``.
@@ -320,6 +325,7 @@ class WireAgent:
             check_cap=check_cap,
             cap_policy=cap_policy,
             queue_only=queue_only,
+            repeat=repeat,
         )
 
     async def push(self, peer: str | None = None) -> list[SendResult]:

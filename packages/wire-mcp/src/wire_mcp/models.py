@@ -15,6 +15,7 @@ from typing_extensions import TypedDict
 __all__ = [
     "AcceptOut",
     "DialOut",
+    "ForgetOut",
     "HereOut",
     "InitOut",
     "InviteOut",
@@ -121,6 +122,13 @@ class RejectOut(TypedDict):
     peer: str
     rejected: bool
     had_pending: NotRequired[bool]
+
+
+class ForgetOut(TypedDict):
+    peer: str
+    peer_did: NotRequired[str]
+    removed: bool
+    token_revoked: NotRequired[bool]
 
 
 class PairOut(TypedDict):

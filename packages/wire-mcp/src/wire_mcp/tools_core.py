@@ -149,10 +149,10 @@ def _identity_tools(rt: Runtime) -> list[ToolSpec]:
 def _message_tools(rt: Runtime) -> list[ToolSpec]:
     @guarded
     async def wire_send(
-        peer: str, body: Any, type: str = "claim", deadline: str | None = None
+        peer: str, body: Any, type: str = "claim", deadline: str | None = None, again: bool = False
     ) -> Annotated[CallToolResult, SendOut]:
         agent = rt.agent()
-        result = await agent.send(_handle_of(agent, peer), body, type=type, deadline=deadline)
+        result = await agent.send(_handle_of(agent, peer), body, type=type, deadline=deadline, repeat=again)
         why = f" ({result.reason})" if result.reason else ""
         return reply(result.to_json(), f"{result.status} to {result.peer}{why}")
 
@@ -202,6 +202,10 @@ def _message_tools(rt: Runtime) -> list[ToolSpec]:
                 "body": {"description": "text or any JSON"},
                 "type": {"description": "event type, e.g. claim, ack, decision"},
                 "deadline": {"description": "time_sensitive_until: 30m, 2h, 1d or RFC 3339"},
+                "again": {
+                    "description": "send a new event even if the same type and body went to this peer in the last "
+                    "10 minutes (otherwise that is an exact retry: reported as duplicate, nothing sent)"
+                },
             },
         ),
         ToolSpec(

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
-from wire_mcp.models import AcceptOut, DialOut, InviteOut, PairOut, PendingOut, RejectOut
+from wire_mcp.models import AcceptOut, DialOut, ForgetOut, InviteOut, PairOut, PendingOut, RejectOut
 from wire_mcp.results import ToolSpec, guarded, reply
 from wire_mcp.runtime import Runtime
 
@@ -44,6 +44,30 @@ def _sas_summary(status: dict[str, Any]) -> str:
     if status.get("reason"):
         parts.append(f"reason: {status['reason']}")
     return "; ".join(parts)
+
+
+def forget_tool(rt: Runtime) -> ToolSpec:
+    """``wire_forget``: unpair (destructive, so the operator approves, as for accepting)."""
+
+    @guarded
+    async def wire_forget(name: str, operator_approved: bool) -> Annotated[CallToolResult, ForgetOut]:
+        if not operator_approved:
+            raise ToolError(f"ask the operator whether to unpair from {name!r} first; never unpair on your own")
+        data: dict[str, Any] = (await rt.agent().pairing.forget(name)).to_json()
+        if not data.get("removed"):
+            raise ToolError(f"no pinned peer {name!r}; wire_peers lists them")
+        revoked = "" if data.get("token_revoked") else " (their delivery token is not revoked yet: events are refused)"
+        return reply(data, f"unpaired from {data['peer']}; their later events go to rejections{revoked}")
+
+    return ToolSpec(
+        "wire_forget",
+        "Unpair from a peer (operator approval required): drops the pin; its later events are refused.",
+        wire_forget,
+        {
+            "name": {"description": "handle or nickname"},
+            "operator_approved": {"description": "true only once the operator said yes"},
+        },
+    )
 
 
 def pair_tools(rt: Runtime) -> list[ToolSpec]:
@@ -156,6 +180,7 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
         ToolSpec("wire_pair_accept", "Alias of wire_accept (operator approval required).", wire_accept, accept),
         ToolSpec("wire_reject", "Reject a pending pair request (it will not come back).", wire_reject, {"name": name}),
         ToolSpec("wire_pair_reject", "Alias of wire_reject.", wire_reject, {"name": name}),
+        forget_tool(rt),
         ToolSpec(
             "wire_pair_initiate",
             "Start SAS pairing; returns a code phrase for the other side.",

@@ -73,10 +73,12 @@ async def _init(ctx: Ctx, handle: str, name: str | None, relay: str | None, offl
             data["claimed"] = attached.claimed
             if attached.claim_error is not None:
                 data["claim_error"] = attached.claim_error
+                where = attached.endpoint.relay_url
                 ctx.out.warn(
-                    f"could not claim the handle {handle!r} on {attached.endpoint.relay_url}: {attached.claim_error}"
-                    " — peers can still pair with you by invite (`wire invite`); try another name with "
-                    "`wire claim <nick>`"
+                    f"could not claim the handle {handle!r} on {where}: {attached.claim_error}"
+                    " — peers can still pair with you by invite (`wire invite`). Your handle is part of this"
+                    f" identity, so for another name start a new one: `WIRE_HOME=<new dir> wire init <other-name>"
+                    f" --relay {where}` (nobody has paired with this one yet)"
                 )
         card = agent.card
         character = agent.identity.character()
@@ -320,7 +322,7 @@ def whois(
 
 
 def claim(
-    nick: Annotated[str | None, typer.Argument(help="Nick to claim (default: your handle).")] = None,
+    nick: Annotated[str | None, typer.Argument(help="Your handle (relays accept no other nick).")] = None,
     public_url: Annotated[str | None, typer.Option("--public-url", help="Relay URL peers should use.")] = None,
     hidden: Annotated[bool, typer.Option("--hidden", help="Not listed in the relay's directory.")] = False,
     json_: JsonOpt = False,
@@ -328,6 +330,13 @@ def claim(
     """Claim nick@<relay-domain> in your relay's handle directory (first come, first served)."""
     with cli(json_) as ctx:
         agent = ctx.agent()
+        if nick is not None and nick != agent.handle:
+            raise CliError(
+                f"a relay only accepts the handle signed into your card ({agent.handle!r}), not {clean(nick)!r}",
+                hint="another name is another identity: `WIRE_HOME=<new dir> wire init <other-name> --relay <url>`",
+                code="usage",
+                exit_code=2,
+            )
 
         async def go() -> dict[str, Any]:
             async with agent:
@@ -439,7 +448,7 @@ def identity_list(json_: JsonOpt = False) -> None:
 
 @identity_app.command("publish")
 def identity_publish(
-    nick: Annotated[str | None, typer.Argument(help="Nick to claim (default: your handle).")] = None,
+    nick: Annotated[str | None, typer.Argument(help="Your handle (relays accept no other nick).")] = None,
     public_url: Annotated[str | None, typer.Option("--public-url")] = None,
     hidden: Annotated[bool, typer.Option("--hidden")] = False,
     json_: JsonOpt = False,

@@ -49,12 +49,28 @@ def send(  # noqa: PLR0917 - typer maps parameters to options
         str | None, typer.Option("--check-cap", help="Refuse unless the peer advertises this.")
     ] = None,
     queue: Annotated[bool, typer.Option("--queue", help="Only queue; the daemon delivers.")] = False,
+    again: Annotated[
+        bool, typer.Option("--again", help="Send even if the same message went to this peer in the last 10 min.")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Sign and deliver a message now; says delivered, duplicate, or queued (and why)."""
+    """Sign and deliver a message now; says delivered, duplicate, or queued (and why).
+
+    Re-running the same send within 10 minutes is an exact retry: nothing new goes out, the earlier
+    event is reported as a duplicate (--again sends a second message).
+    """
     from wire_cli.sending import run_send
 
-    run_send(peer, kind_or_body, body, deadline=deadline, check_cap=check_cap, queue=queue, json_flag=json_)
+    run_send(
+        peer,
+        kind_or_body,
+        body,
+        deadline=deadline,
+        check_cap=check_cap,
+        queue=queue,
+        json_flag=json_,
+        again=again,
+    )
 
 
 # --- tail ---------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from wire_cli.context import Ctx, cli
 from wire_cli.output import clean
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from wire_client import WireAgent, WireHome
 
 __all__ = ["pending_inbound", "register"]
@@ -221,6 +223,8 @@ async def _doctor(ctx: Ctx) -> list[dict[str, Any]]:
                 check("slot", "WARN", f"slot probe failed: {exc.message}")
             else:
                 check("slot", "PASS", f"slot {endpoint.slot_id} on {label} accepts our token")
+            if endpoint.scope.value == "federation":
+                await _handle_check(agent, endpoint.relay_url, check)
     daemon = _daemon_json(home)
     if daemon["running"]:
         mismatch = daemon.get("version_mismatch")
@@ -253,6 +257,36 @@ async def _doctor(ctx: Ctx) -> list[dict[str, Any]]:
         check("pending", "PASS", "no pair requests waiting")
     checks.append(_inbox_check(home))
     return checks
+
+
+async def _handle_check(agent: WireAgent, relay_url: str, check: Callable[..., None]) -> None:
+    """Whether the relay's directory maps our handle to our DID (a taken handle is not "all good")."""
+    from wire_client import RelayError, TransportError
+
+    handle = agent.handle
+    retry = (
+        f"the handle is part of your identity, so another name is another identity: "
+        f"`WIRE_HOME=<new dir> wire init <other-name> --relay {relay_url}`; meanwhile peers can pair "
+        "with this one by invite (`wire invite`)"
+    )
+    try:
+        record = await agent.relay(relay_url).resolve_handle(handle)
+    except RelayError as exc:
+        if exc.status != 404:
+            check("handle", "WARN", f"cannot look up {handle!r} on {relay_url}: {exc.message}")
+            return
+        check(
+            "handle", "WARN", f"{handle!r} is not claimed on {relay_url}: nobody can dial you by name", "`wire claim`"
+        )
+        return
+    except TransportError as exc:
+        check("handle", "WARN", f"cannot look up {handle!r} on {relay_url}: {exc.message}")
+        return
+    owner = record.get("did")
+    if owner != agent.did:
+        check("handle", "FAIL", f"{handle!r} on {relay_url} belongs to another identity ({clean(owner)})", retry)
+    else:
+        check("handle", "PASS", f"{handle!r} on {relay_url} is yours")
 
 
 def _inbox_check(home: WireHome) -> dict[str, Any]:

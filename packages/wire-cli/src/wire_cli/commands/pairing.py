@@ -229,6 +229,25 @@ def _reject(peer: str, json_: bool, verb: str) -> None:
         ctx.out.emit(data, f"rejected {clean(peer)}")
 
 
+def forget(
+    peer: Annotated[str, typer.Argument(help="The pinned peer to unpair from (handle, nickname or DID).")],
+    json_: JsonOpt = False,
+) -> None:
+    """Unpair: remove the peer's pin; its later events land in rejections, not your inbox."""
+    with cli(json_) as ctx:
+        from wire_cli.names import resolve_peer
+
+        agent = ctx.agent()
+        handle = resolve_peer(agent, peer)  # did-you-mean on a miss, like every verb that takes a peer
+        data = _call(ctx, agent, lambda p: p.forget(handle)).to_json()
+        revoked = (
+            "their delivery token on your relay is revoked"
+            if data.get("token_revoked")
+            else "their delivery token is not revoked yet (this client cannot), so their events are refused on arrival"
+        )
+        ctx.out.emit(data, f"unpaired from {clean(data['peer'])}: their later events land in rejections; {revoked}")
+
+
 def _no_pending_error(name: str, waiting: list[str], *, verb: str) -> CliError:
     """No pending request matches ``name``: did-you-mean among the requests that are waiting."""
     import difflib
@@ -521,7 +540,7 @@ def _add(
 
 
 def register(app: typer.Typer) -> None:
-    for func in (dial, pending, accept, reject, invite):
+    for func in (dial, pending, accept, reject, forget, invite):
         app.command()(func)
     app.command("accept-invite")(accept_invite)
     app.command("pair-host")(pair_host)

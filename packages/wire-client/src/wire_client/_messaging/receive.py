@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from wire_client._errors import HomeError
 from wire_client._home.endpoints import CursorStore, Endpoint, RelayStateStore
-from wire_client._home.files import append_lines, dump_line
+from wire_client._home.files import append_lines, dump_line, read_json
 from wire_client._home.identity import Identity
 from wire_client._home.mailbox import EventLog, InboxEvent
 from wire_client._home.paths import WireHome, safe_peer_name
@@ -187,11 +187,23 @@ class Puller:
                     safe_peer_name(sender)
                 except HomeError:
                     return Rejection(event_id, sender, "bad_sender", "sender handle is not a valid name", False)
+                if isinstance(sender_did, str) and self._refused(sender_did):
+                    return Rejection(event_id, sender, "refused", "we unpaired or refused this sender", False)
                 to_hold.setdefault(sender, []).append(event)
                 return None
             return Rejection(event_id, sender, exc.code, exc.message, blocking=False)
         to_inbox.setdefault(verified.sender_handle, []).append(event)
         return None
+
+    def _refused(self, did: str) -> bool:
+        """A DID we forgot (``wire forget``) or whose pair request we rejected: its events are refused,
+        not parked for a pin that will not come (the table is the pairing layer's ``pair-rejections.json``)."""
+        try:
+            table = read_json(self.home.pair_rejections, {})
+        except HomeError:
+            return False
+        dids = table.get("dids") if isinstance(table, dict) else None
+        return isinstance(dids, dict) and did in dids
 
     def _park(self, sender: str, batch: list[JSONObject], report: PullReport) -> None:
         existing = len(self.held.read(sender)) if self.held.path(sender).exists() else 0

@@ -23,6 +23,7 @@ from wire_client._home.identity import Identity
 from wire_client._home.mailbox import OutboxCursor, OutboxStore, SentLog, async_locked
 from wire_client._home.paths import WireHome, safe_peer_name
 from wire_client._home.trust import TrustStore
+from wire_client._messaging.retry import RETRY_WINDOW, RetryIndex, retry_key
 from wire_client._relay.client import PostResult, RelayPool
 from wire_protocol import (
     DID_PREFIX,
@@ -107,6 +108,7 @@ class Sender:
         self.relay_state = RelayStateStore(home)
         self.outbox = OutboxStore(home)
         self.sent = SentLog(home)
+        self.retries = RetryIndex(home)
         self._peer_locks: dict[str, asyncio.Lock] = {}
         self._stuck: dict[str, str] = {}  # per peer: why the last push left the backlog in place
 
@@ -187,8 +189,13 @@ class Sender:
         check_cap: str | None = None,
         cap_policy: Literal["refuse", "warn"] = "refuse",
         queue_only: bool = False,
+        repeat: bool = False,
     ) -> SendResult:
-        """Sign and deliver one event now; on failure queue it and say why."""
+        """Sign and deliver one event now; on failure queue it and say why.
+
+        The same peer, type, kind, body and deadline within :data:`RETRY_WINDOW` seconds is an exact retry:
+        nothing is signed or sent, the earlier event id comes back as ``duplicate``. ``repeat=True`` sends anyway.
+        """
         peer = safe_peer_name(bare_handle(peer))
         if self.trust.get(peer) is None and not self.relay_state.peer_endpoints(peer):
             raise PeerNotFoundError(f"no peer {peer!r}: pin it (pair) first; see `wire peers` for who you know")
@@ -198,7 +205,23 @@ class Sender:
             if warning:
                 warnings.append(warning)
         event = self.build(peer, body, type=type, kind=kind, time_sensitive_until=time_sensitive_until)
-        return await self.send_signed(peer, event, queue_only=queue_only, warnings=tuple(warnings))
+        if repeat:
+            return await self.send_signed(peer, event, queue_only=queue_only, warnings=tuple(warnings))
+        key = retry_key(peer, type, kind, body, time_sensitive_until)
+        event_id = str(event["event_id"])
+        earlier = self.retries.claim(key, event_id)
+        if earlier is not None:
+            reason = (
+                f"exact retry: the same {type} went to {peer} {earlier.age_seconds:.0f} s ago as event "
+                f"{earlier.event_id[:12]}; nothing new was sent (within {RETRY_WINDOW} s)"
+            )
+            return SendResult(earlier.event_id, "duplicate", peer, reason=reason, warnings=tuple(warnings))
+        try:
+            result = await self.send_signed(peer, event, queue_only=queue_only, warnings=tuple(warnings))
+        except BaseException:
+            self.retries.release(key, event_id)
+            raise
+        return result
 
     async def send_signed(
         self, peer: str, event: JSONObject, *, queue_only: bool = False, warnings: tuple[str, ...] = ()

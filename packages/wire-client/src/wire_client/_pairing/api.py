@@ -35,6 +35,7 @@ from wire_client._pairing.requests import InboundStore, PendingRequest
 from wire_client._pairing.results import (
     AcceptResult,
     DialResult,
+    ForgetResult,
     LocalPairResult,
     PairAllLocalResult,
     RejectResult,
@@ -183,6 +184,25 @@ class Pairing:
         if self.parts.trust.get(request.peer_handle) is None:
             purge_held(EventLog(self.parts.home.held_dir), request.peer_handle)
         return RejectResult(request.peer_handle, True, True)
+
+    async def forget(self, name: str) -> ForgetResult:
+        """Unpair: drop the pin and the peer's endpoints, and refuse its later events (they land in the
+        rejections log, not the inbox, and its pair requests are dropped) until we pair with it again."""
+        handle = self.find_peer(name)
+        record = self.parts.trust.get(handle) if handle is not None else None
+        if handle is None or record is None:
+            return ForgetResult(name, None, False, None)
+        self.parts.forget(handle)
+        self.inbound.remember_rejection(record.did, None)
+        purge_held(EventLog(self.parts.home.held_dir), handle)
+        return ForgetResult(handle, record.did, True, await self._revoke_delivery_token(handle, record.did))
+
+    async def _revoke_delivery_token(self, handle: str, did: str) -> bool | None:
+        """HOOK (issue 14 item 4): revoke the delivery token ``handle`` holds for our slot. The relay
+        side (per-peer deposit tokens) is being built separately; until a ``WireAgent`` method for it
+        exists this returns ``None`` ("not revoked"), and the peer's events are refused on receipt."""
+        del handle, did
+        return None
 
     # --- invites -------------------------------------------------------------------------------
 

@@ -8,7 +8,15 @@ from typing import Literal
 
 from wire_protocol import JSON, JSONObject, character_for
 
-__all__ = ["AcceptResult", "DialResult", "LocalPairResult", "PairAllLocalResult", "RejectResult", "RotateResult"]
+__all__ = [
+    "AcceptResult",
+    "DialResult",
+    "ForgetResult",
+    "LocalPairResult",
+    "PairAllLocalResult",
+    "RejectResult",
+    "RotateResult",
+]
 
 
 def _character(did: str | None) -> JSONObject:
@@ -92,6 +100,25 @@ class RejectResult:
 
     def to_json(self) -> JSONObject:
         return {"peer": self.peer, "rejected": self.rejected, "had_pending": self.had_pending}
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetResult:
+    """``wire forget``: what was removed, and whether the peer's delivery token on our relay was revoked
+    (``None``: this client cannot revoke yet — the peer can still post to our slot until we rotate it)."""
+
+    peer: str
+    peer_did: str | None
+    removed: bool
+    token_revoked: bool | None
+
+    def to_json(self) -> JSONObject:
+        return {
+            "peer": self.peer,
+            "peer_did": self.peer_did,
+            "removed": self.removed,
+            "token_revoked": self.token_revoked,
+        }
 
 
 @dataclass(frozen=True, slots=True)

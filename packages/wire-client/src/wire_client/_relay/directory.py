@@ -113,7 +113,7 @@ async def resolve_address(pool: RelayPool, address: str, relay_url: str | None =
             raise PairingFailedError(
                 f"{parsed.nick} has not claimed that name on this relay ({base}) yet — ask them to run "
                 f"`wire init {parsed.nick} --relay {base}`, then dial again",
-                reason="not_claimed",
+                reason="not_found",
             ) from exc
         raise PairingFailedError(
             f"couldn't resolve {address} at {base}: {first_error}; A2A fallback: {exc.message}",
