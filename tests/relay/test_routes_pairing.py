@@ -142,7 +142,8 @@ async def test_invite_register_and_fetch(make_relay: MakeRelay, clock: FakeClock
         assert resp.content_type == "text/x-shellscript"
         script = await resp.text()
         assert "INVITE='wire://pair?v=1&x=i(t)s'" in script
-        assert "pip install wire-cli" in script
+        assert "pip install" not in script  # no install source configured: no install command at all
+        assert "names no install source" in script
         assert 'wire accept-invite -- "$INVITE"' in script
     resp = await client.get(f"/i/{token}")
     assert resp.status == 410

@@ -45,7 +45,8 @@ class EmbeddedRelay(AbstractContextManager["EmbeddedRelay"]):
         if command is None:
             raise CliError(
                 "the demo needs wire-relay, which is not installed",
-                hint="`pip install wire-relay` (AGPL-3.0; the CLI itself never imports it), then `wire demo`",
+                hint="install wire-relay from the same source as wire-cli (AGPL-3.0; the CLI never imports it): "
+                "`pip install ./packages/wire-relay` in a checkout of the wire repository, then `wire demo`",
                 code="relay_missing",
             )
         self.args = [

@@ -23,7 +23,7 @@ from aiohttp import web
 
 from wire_relay.__about__ import __version__
 from wire_relay.app import create_app
-from wire_relay.config import Mode, RelayConfig
+from wire_relay.config import Mode, RelayConfig, check_install_source
 from wire_relay.guard import ConnectionGuard, GuardedTCPSite, GuardedUnixSite, GuardLimits, connection_cap
 from wire_relay.log import access_log, server_log
 from wire_relay.logs import LOG_FORMATS, AccessLogger, configure_logging
@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--store", metavar="URL", help="store URL (see below)")
     parser.add_argument("--public-url", metavar="URL", help="public base URL shown on pages and in A2A cards")
+    parser.add_argument(
+        "--install-from",
+        metavar="URL",
+        type=_install_source,
+        help="what the landing page and invite scripts install wire from: an https wheel URL you serve, or "
+        "git+https://… (default: none — they print no install command)",
+    )
     parser.add_argument(
         "--local-only",
         action="store_true",
@@ -142,6 +149,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"wire-relay {__version__}")
     return parser
+
+
+def _install_source(text: str) -> str:
+    try:
+        return check_install_source(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _err(message: str) -> None:
@@ -256,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         store_url=store_url,
         mode=mode,
         public_url=args.public_url,
+        install_source=args.install_from,
         sse_keepalive_seconds=args.sse_keepalive,
         rate_limits_enabled=not args.no_rate_limit,
         trusted_proxies=max(args.trusted_proxies, 1 if args.trust_forwarded_for else 0),

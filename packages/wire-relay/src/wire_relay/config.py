@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,11 @@ class RelayConfig:
     mode: Mode = "public"
     #: the relay's public base URL (landing page, A2A endpoints); None = derived from the request
     public_url: str | None = None
+    #: where this relay's pages and invite scripts tell people to install wire from: a pip requirement the
+    #: operator controls (a wheel URL it serves, or ``git+https://…``). None = no install command is printed:
+    #: no package of this project is on a public index yet, and whoever registers a bare name there would run
+    #: code on every invite (issue 14 item 14)
+    install_source: str | None = None
     max_body_bytes: int = 2 * 1024 * 1024
     max_batch_body_bytes: int = 16 * 1024 * 1024
     max_batch_events: int = 1000
@@ -94,3 +100,14 @@ class RelayConfig:
     def public_routes(self) -> bool:
         """Public mode serves pages, the directory reads and invites; local-only/UDS do not."""
         return self.mode == "public"
+
+
+_INSTALL_SOURCE_RE = re.compile(r"(git\+)?https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9._~/?#@+=%&-]*")
+
+
+def check_install_source(text: str) -> str:
+    """An ``--install-from`` value: an https (or git+https) URL of plain URL characters, nothing a shell or
+    a page could read as markup; raises ``ValueError`` otherwise."""
+    if len(text) > 2048 or not _INSTALL_SOURCE_RE.fullmatch(text):
+        raise ValueError("must be an https:// wheel URL or a git+https:// URL (plain URL characters, no quotes)")
+    return text

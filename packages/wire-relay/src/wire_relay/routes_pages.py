@@ -165,7 +165,10 @@ def domain_of(request: web.Request) -> str:
 @public_routes.get("/")
 async def landing(request: web.Request) -> web.Response:
     stats = await current_stats(request.app)
-    page = landing_page(base_url=base_url(request), domain=domain_of(request), stats=stats)
+    install_source = request.app[CONFIG].install_source
+    page = landing_page(
+        base_url=base_url(request), domain=domain_of(request), stats=stats, install_source=install_source
+    )
     return web.Response(text=page, content_type="text/html", charset="utf-8", headers=page_cache(request))
 
 

@@ -156,26 +156,40 @@ async def invite_register(request: web.Request) -> web.Response:
     raise ApiError(409, "invite token collision; retry")
 
 
-def install_script(invite_url: str) -> str:
-    """The ``sh`` script ``/i/:token`` serves: install wire if missing, then accept the invite."""
-    quoted = "'" + invite_url.replace("'", "'\\''") + "'"
+def install_script(invite_url: str, install_source: str | None = None) -> str:
+    """The ``sh`` script ``/i/:token`` serves: install wire if missing (only from the source the relay
+    operator configured — never a bare package-index name), then accept the invite."""
+    quoted = _sh_quote(invite_url)
+    if install_source is None:
+        install = """  echo "wire: the wire CLI is not installed, and this relay names no install source." >&2
+  echo "wire: install it from the wire project's repository (or a wheel you trust), then run:" >&2
+  echo "  wire accept-invite -- '$INVITE'" >&2
+  exit 1"""
+    else:
+        source = _sh_quote(install_source)
+        install = f"""  echo "wire: not installed yet; installing it from the source this relay names:" >&2
+  echo {source} >&2
+  if command -v pipx >/dev/null 2>&1; then
+    pipx install {source}
+  else
+    python3 -m pip install --user {source}
+    PATH="$HOME/.local/bin:$PATH"
+    export PATH
+  fi"""
     return f"""#!/bin/sh
 # wire invite: installs the wire CLI if it is missing, then accepts this pairing invite.
 # Read it before you run it:  curl -fsSL <this url> | less
 set -eu
 INVITE={quoted}
 if ! command -v wire >/dev/null 2>&1; then
-  echo "wire: not installed yet; installing it with: pip install wire-cli" >&2
-  if command -v pipx >/dev/null 2>&1; then
-    pipx install wire-cli
-  else
-    python3 -m pip install --user wire-cli || pip install wire-cli
-    PATH="$HOME/.local/bin:$PATH"
-    export PATH
-  fi
+{install}
 fi
 exec wire accept-invite -- "$INVITE"
 """
+
+
+def _sh_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
 
 
 @public_routes.get("/i/{token}")
@@ -198,7 +212,10 @@ async def invite_get(request: web.Request) -> web.Response:
     if as_url:
         return web.Response(text=found.invite_url, content_type="text/plain", charset="utf-8", headers=NO_STORE)
     return web.Response(
-        text=install_script(found.invite_url), content_type="text/x-shellscript", charset="utf-8", headers=NO_STORE
+        text=install_script(found.invite_url, config.install_source),
+        content_type="text/x-shellscript",
+        charset="utf-8",
+        headers=NO_STORE,
     )
 
 

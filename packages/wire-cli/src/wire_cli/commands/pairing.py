@@ -41,7 +41,7 @@ def _pairing(agent: WireAgent) -> Any:
     if pairing is None:
         raise CliError(
             "this wire-client has no pairing API yet",
-            hint="upgrade it: `pip install -U wire-client` (meanwhile, Python embedders can use `agent.add_peer`)",
+            hint="upgrade wire-client from where you installed it (meanwhile embedders can use `agent.add_peer`)",
             code="unsupported",
         )
     return pairing

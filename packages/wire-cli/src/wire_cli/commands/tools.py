@@ -28,7 +28,8 @@ def relay_server(ctx: typer.Context) -> None:
         if command is None:
             raise CliError(
                 "wire-relay is not installed",
-                hint="`pip install wire-relay` (AGPL-3.0, a separate package), then `wire relay-server --help`",
+                hint="install wire-relay from the same source as wire-cli (AGPL-3.0, a separate package; in a checkout "
+                "`pip install ./packages/wire-relay`), then `wire relay-server --help`",
                 code="relay_missing",
             )
         args = [*command, *ctx.args]
@@ -48,7 +49,8 @@ def mcp(ctx: typer.Context) -> None:
         with cli(False):
             raise CliError(
                 "the MCP server (wire-mcp) is not installed",
-                hint="`pip install wire-mcp` (into the same environment as wire-cli), then `wire setup --apply`",
+                hint="install wire-mcp into the same environment as wire-cli, from the same source (in a checkout: "
+                "`pip install ./packages/wire-mcp`), then `wire setup --apply`",
                 code="mcp_missing",
             ) from None
     sys.argv = ["wire mcp", *ctx.args]
@@ -225,7 +227,7 @@ def upgrade(
     check: Annotated[bool, typer.Option("--check", help="Only report what is out of date.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """After `pip install -U wire-cli`: refresh installed service files and restart the daemon."""
+    """After upgrading wire-cli: refresh installed service files and restart the daemon."""
     with cli(json_) as ctx:
         from wire_cli.service import KINDS, service_for
 
@@ -266,7 +268,10 @@ def upgrade(
                 out.line("up to date" if data["up_to_date"] else "run `wire upgrade` to refresh")
             else:
                 out.line(f"refreshed {len(stale)} service file(s); daemon: {data['daemon_restart']}")
-                out.line("(new versions come from your installer: `pip install -U wire-cli wire-mcp`)")
+                out.line(
+                    "(new versions come from where you installed wire from: re-run that install, e.g. `git pull` and "
+                    "`pip install -U ./packages/wire-cli ./packages/wire-mcp` in a checkout)"
+                )
 
         ctx.out.emit(data, human)
 
