@@ -239,3 +239,12 @@ def test_sas_sessions_are_typed_records_moved_only_by_the_table(tmp_path: Path) 
     assert TRANSITIONS[SasState.PAIRED] == frozenset()
     assert all(SasState.ABORTED in TRANSITIONS[state] for state in SasState if state not in
                (SasState.PAIRED, SasState.ABORTED))  # fmt: skip
+
+
+def test_a_dead_code_gives_each_side_its_own_advice() -> None:
+    from wire_client._pairing.sas_records import SasStatus
+
+    guest = SasStatus("0" * 16, "12-ABCDEF", "http://127.0.0.1:1", "guest", "aborted", None, None, "expired")
+    host = SasStatus("0" * 16, "12-ABCDEF", "http://127.0.0.1:1", "host", "aborted", None, None, "expired")
+    assert "ask the other side for a new one" in guest.next  # the guest cannot start a pairing by itself
+    assert "start again with a new code phrase" in host.next

@@ -71,16 +71,40 @@ def test_tools_list_is_lean_and_states_consent(tmp_path: Path) -> None:
     size, names, text = asyncio.run(run())
     expected = {
         "wire_whoami", "wire_here", "wire_peers", "wire_whois", "wire_send", "wire_tail", "wire_verify",
-        "wire_init", "wire_dial", "wire_add", "wire_pending", "wire_pair_list_inbound", "wire_accept",
-        "wire_reject", "wire_pair_accept", "wire_pair_reject", "wire_pair_initiate", "wire_pair_join",
-        "wire_pair_check", "wire_pair_confirm", "wire_invite", "wire_accept_invite", "wire_wait", "wire_forget",
-    }  # fmt: skip
+        "wire_init", "wire_dial", "wire_pending", "wire_accept", "wire_reject", "wire_pair_initiate",
+        "wire_pair_join", "wire_pair_check", "wire_pair_confirm", "wire_invite", "wire_accept_invite",
+        "wire_wait", "wire_forget",
+    }  # fmt: skip  (the deprecated aliases wire_add, wire_pair_list_inbound, wire_pair_accept and
+    # wire_pair_reject stay callable but are not advertised)
     assert names == expected
     assert "MUST be typed by the user" in text
     assert "Never accept a pair request on your own" in text
     assert "wire_wait" in text
     print(f"\ntools/list: {len(names)} tools, {size} bytes ≈ {size // 4} tokens")
     assert size < 20_000
+
+
+async def test_every_tool_is_annotated_and_aliases_stay_callable(tmp_path: Path) -> None:
+    async with Client(make_server(tmp_path / "a", receive=False), mode="auto") as client:
+        tools = (await client.list_tools()).tools
+        for tool in tools:
+            hints = tool.annotations
+            assert hints is not None, tool.name
+            assert hints.read_only_hint is not None, tool.name
+            assert hints.open_world_hint is not None, tool.name
+            if not hints.read_only_hint:
+                assert hints.destructive_hint is not None, tool.name
+                assert hints.idempotent_hint is not None, tool.name
+        by_name = {t.name: t.annotations for t in tools}
+        assert by_name["wire_peers"].read_only_hint is True  # type: ignore[union-attr]
+        assert by_name["wire_forget"].destructive_hint is True  # type: ignore[union-attr]
+        assert by_name["wire_send"].idempotent_hint is True  # type: ignore[union-attr]  # exact retries
+        assert by_name["wire_dial"].open_world_hint is True  # type: ignore[union-attr]
+        ok(await client.call_tool("wire_init", {"handle": "alice"}))
+        assert ok(await client.call_tool("wire_pair_list_inbound", {}))["pending"] == []  # alias, unlisted
+        missing = error_text(await client.call_tool("wire_send", {"peer": "nobody", "body": "x"}))
+        assert "wire_peers" in missing  # errors name MCP tools, not CLI verbs
+        assert "`wire " not in missing
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -167,6 +191,10 @@ async def test_two_agents_pair_and_talk(tmp_path: Path, relay: RelayProcess, mod
         assert back["events"][0]["body"] == {"answer": 42}
         tail = await call(alice, "wire_tail", peer=bob_name, raw=True)
         assert tail["events"][-1]["verified"] is True
+        # bob's pair_drop_ack sits in alice's inbox file; like the CLI's tail, the tool shows messages only
+        assert {e["raw"]["type"] for e in tail["events"]} == {"decision"}
+        everything = getattr((await alice.read_resource("wire://inbox/all")).contents[0], "text", "")
+        assert all(json.loads(line)["event"]["type"] == "decision" for line in everything.splitlines())
 
         ndjson = getattr((await bob.read_resource(f"wire://inbox/{alice_name}")).contents[0], "text", "")
         lines = [json.loads(line) for line in ndjson.splitlines()]

@@ -3,8 +3,9 @@
 
 Inbox resources hold the last :data:`INBOX_LIMIT` events, oldest first, one JSON object per line:
 ``{peer, verified, encrypted, event}`` where ``event`` is the full signed event (verifiable). Only
-events that still verify against the current trust ring are listed. ``wire://pending/all`` is a JSON
-array of inbound pair requests without their cards, slot coordinates or tokens.
+messages that still verify against the current trust ring are listed (pairing handshakes are not).
+``wire://pending/all`` is a JSON array of inbound pair requests without their cards, slot coordinates
+or tokens.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from mcp.server.mcpserver.resources import FunctionResource
 from wire_client import HomeError, InboxEvent, WireClientError
 from wire_mcp.results import scrub
 from wire_mcp.runtime import Runtime
-from wire_protocol import VerificationError, verify_event
+from wire_protocol import HANDSHAKE_TYPES, VerificationError, verify_event
 
 __all__ = ["INBOX_LIMIT", "NDJSON", "inbox_uri", "register_resources"]
 
@@ -42,7 +43,7 @@ def _ndjson(rt: Runtime, peer: str | None) -> str:
             events = agent.inbox.read(name)
         except HomeError as exc:
             raise ResourceError(exc.message) from None
-        rows.extend((str(e.get("timestamp") or ""), name, e) for e in events)
+        rows.extend((str(e.get("timestamp") or ""), name, e) for e in events if e.get("type") not in HANDSHAKE_TYPES)
     rows.sort(key=lambda row: row[0])
     lines = []
     for _, name, event in rows[-INBOX_LIMIT:]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -98,9 +99,37 @@ def reply(data: Mapping[str, Any], summary: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
 
 
+#: CLI verbs that wire-client's messages name, and the MCP tool an agent calls instead
+_TOOL_FOR_VERB = {
+    "peers": "wire_peers",
+    "pending": "wire_pending",
+    "accept": "wire_accept",
+    "reject": "wire_reject",
+    "dial": "wire_dial",
+    "init": "wire_init",
+    "invite": "wire_invite",
+    "accept-invite": "wire_accept_invite",
+    "pair-host": "wire_pair_initiate",
+    "pair-join": "wire_pair_join",
+    "pair-confirm": "wire_pair_confirm",
+    "send": "wire_send",
+    "tail": "wire_tail",
+    "whois": "wire_whois",
+    "here": "wire_here",
+    "forget": "wire_forget",
+}
+_CLI_SNIPPET = re.compile(r"`wire ([a-z-]+)[^`]*`")
+
+
+def name_tools(text: str) -> str:
+    """Replace `wire <verb> …` snippets with the MCP tool that does the same (others stay as they are)."""
+    return _CLI_SNIPPET.sub(lambda m: _TOOL_FOR_VERB.get(m.group(1), m.group(0)), text)
+
+
 def _explain(exc: WireClientError) -> str:
-    """The client's message, plus the machine reason and did-you-mean candidates when it has them."""
-    text = exc.message
+    """The client's message (CLI verbs named as MCP tools), plus the machine reason and did-you-mean
+    candidates when it has them."""
+    text = name_tools(exc.message)
     reason = getattr(exc, "reason", None)
     if isinstance(reason, str) and reason and reason not in text:
         text = f"{reason}: {text}"

@@ -15,8 +15,10 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.stdio import stdio_server
 from mcp_types import Resource as MCPResource
 from mcp_types import SubscribeRequestParams, UnsubscribeRequestParams
+from mcp_types import Tool as MCPTool
 
 from wire_mcp.__about__ import __version__
+from wire_mcp.annotations import ALIASES, annotations_for
 from wire_mcp.resources import NDJSON, inbox_uri, register_resources
 from wire_mcp.results import ToolSpec, compact_schema
 from wire_mcp.runtime import Runtime
@@ -70,6 +72,10 @@ class WireMCPServer(MCPServer[Any]):
         lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, runtime.notifier.on_unsubscribe)
         register_resources(self, runtime)
 
+    async def list_tools(self) -> list[MCPTool]:
+        """Every tool except the deprecated aliases (still callable by their old names)."""
+        return [tool for tool in await super().list_tools() if tool.name not in ALIASES]
+
     async def list_resources(self) -> list[MCPResource]:
         """The static resources plus one ``wire://inbox/<peer>`` per pinned peer."""
         listed = await super().list_resources()
@@ -100,7 +106,8 @@ def _tools(specs: list[ToolSpec]) -> list[Tool]:
         if base is not None:
             tools.append(base.model_copy(update={"name": spec.name, "description": spec.description}))
             continue
-        tool = Tool.from_function(spec.fn, name=spec.name, description=spec.description)
+        annotations = annotations_for(spec.name)
+        tool = Tool.from_function(spec.fn, name=spec.name, description=spec.description, annotations=annotations)
         compact_schema(tool.parameters)
         compact_schema(tool.output_schema)
         properties = tool.parameters.get("properties", {})

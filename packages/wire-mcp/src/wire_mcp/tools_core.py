@@ -19,7 +19,7 @@ from wire_mcp.models import HereOut, InitOut, PeersOut, SendOut, TailOut, Verify
 from wire_mcp.results import ToolSpec, guarded, reply
 from wire_mcp.runtime import Runtime
 from wire_mcp.views import character_view, event_view
-from wire_protocol import VerificationError, b64encode, parse_address, verify_card, verify_event
+from wire_protocol import HANDSHAKE_TYPES, VerificationError, b64encode, parse_address, verify_card, verify_event
 
 __all__ = ["MAX_WAIT", "core_tools"]
 
@@ -167,6 +167,8 @@ def _message_tools(rt: Runtime) -> list[ToolSpec]:
         rows: list[dict[str, Any]] = []
         for name in peers:
             for event in agent.inbox.read(name):
+                if event.get("type") in HANDSHAKE_TYPES:
+                    continue  # pairing handshakes are not messages (the CLI's tail hides them too)
                 try:
                     verify_event(event, agent.trust)
                     verified = True

@@ -220,7 +220,11 @@ class SasStatus:
             "sas_ready": f"read your digits {self.sas} to the peer out of band and type THEIR digits into pair_confirm",
             "finalizing": "waiting for the peer to confirm and acknowledge; check again",
             "paired": f"paired with {self.peer_handle}; you can send messages now",
-            "aborted": "this pairing is over; start again with a new code phrase",
+            "aborted": (
+                "this pairing is over; start again with a new code phrase"
+                if self.role == "host"
+                else "this code phrase is used up or expired; ask the other side for a new one and join with it"
+            ),
         }
         return hints[self.state]
 
