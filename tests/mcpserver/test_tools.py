@@ -74,8 +74,9 @@ def test_tools_list_is_lean_and_states_consent(tmp_path: Path) -> None:
         "wire_init", "wire_dial", "wire_pending", "wire_accept", "wire_reject", "wire_pair_initiate",
         "wire_pair_join", "wire_pair_check", "wire_pair_confirm", "wire_invite", "wire_accept_invite",
         "wire_wait", "wire_forget",
-    }  # fmt: skip  (the deprecated aliases wire_add, wire_pair_list_inbound, wire_pair_accept and
-    # wire_pair_reject stay callable but are not advertised)
+    }  # fmt: skip
+    # the deprecated aliases wire_add, wire_pair_list_inbound, wire_pair_accept and wire_pair_reject stay
+    # callable but are not advertised
     assert names == expected
     assert "MUST be typed by the user" in text
     assert "Never accept a pair request on your own" in text
