@@ -4,17 +4,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import plistlib
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.cli import Wire, parallel
+from tests.helpers.relay_process import RelayProcess
 
 
 def test_setup_apply_merges_backs_up_and_is_idempotent(wire: Wire, user_home: Path) -> None:
@@ -76,8 +79,11 @@ def test_service_files_for_every_platform(wire: Wire, user_home: Path) -> None:
         lambda: wire("service", "install", "--platform", "launchd", "--no-start"),
         lambda: wire("service", "install", "--platform", "windows", "--no-start", env={"LOCALAPPDATA": str(user_home)}),
     )
+    assert wire.home is not None
+    suffix = hashlib.sha256(str(wire.home.absolute()).encode()).hexdigest()[:8]  # named per WIRE_HOME
     unit = Path(systemd.json()["path"])
-    assert unit == user_home / ".config" / "systemd" / "user" / "wire-daemon.service"
+    assert unit == user_home / ".config" / "systemd" / "user" / f"wire-daemon-{suffix}.service"
+    assert Path(relay_unit.json()["path"]).name == "wire-local-relay.service"  # one shared local relay
     text = unit.read_text()
     assert f"ExecStart={sys.executable} -m wire_cli daemon --interval 5" in text
     assert "Restart=on-failure" in text
@@ -89,6 +95,10 @@ def test_service_files_for_every_platform(wire: Wire, user_home: Path) -> None:
     task = ET.fromstring(Path(windows.json()["path"]).read_bytes().decode("utf-16"))
     ns = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
     assert task.findtext("t:Actions/t:Exec/t:Command", namespaces=ns) == sys.executable
+    arguments = task.findtext("t:Actions/t:Exec/t:Arguments", namespaces=ns) or ""
+    assert f"-m wire_client daemon --home {wire.home.absolute()}" in arguments  # WIRE_HOME really applies
+    assert Path(windows.json()["path"]) == user_home / "wire" / "tasks" / f"wire-daemon-{suffix}.xml"
+    assert windows.json()["name"] == f"\\wire\\wire-daemon-{suffix}"
 
     status = wire.ok("service", "status", "--platform", "systemd").json()
     assert status["status"] != "absent"
@@ -112,3 +122,41 @@ def test_systemd_analyze_verifies_the_unit(wire: Wire, user_home: Path) -> None:
         pytest.skip(f"systemd-analyze cannot run here: {done.stderr.strip()}")
     assert done.returncode == 0, done.stderr
     assert unit.name not in done.stderr, done.stderr
+
+
+def test_two_sessions_get_two_units_and_dry_run_writes_nothing(tmp_path: Path, user_home: Path) -> None:
+    first, second = Wire(tmp_path / "one", user_home), Wire(tmp_path / "two", user_home)
+    dry = first.ok("service", "install", "--platform", "systemd", "--dry-run").json()
+    assert dry["status"] == "dry-run"
+    assert f"WIRE_HOME={tmp_path / 'one'}" in dry["content"]
+    assert not Path(dry["path"]).exists()
+    paths = {
+        Path(w.ok("service", "install", "--platform", "systemd", "--no-start").json()["path"]) for w in (first, second)
+    }
+    assert len(paths) == 2
+    assert all(p.exists() for p in paths)
+    human = second("service", "install", "--platform", "windows", "--dry-run", human=True)
+    assert human.code == 0, str(human)
+    assert "would write" in human.out
+    assert "--home" in human.out
+
+
+def test_daemon_status_and_stop(relay: RelayProcess, wire: Wire) -> None:
+    wire.ok("init", "stopper", "--relay", relay.url)
+    assert wire.ok("daemon", "status").json()["running"] is False
+    assert wire.ok("daemon", "stop").json() == {"stopped": False, "was_running": False}
+    running = wire.popen("daemon")
+    try:
+        deadline = time.monotonic() + 20
+        while not wire.ok("daemon", "status").json()["running"]:
+            assert time.monotonic() < deadline, "the daemon did not start"
+            time.sleep(0.2)
+        stopped = wire.ok("daemon", "stop").json()
+        assert stopped["stopped"] is True
+        assert running.wait(timeout=20) == 0
+    finally:
+        if running.poll() is None:
+            running.kill()
+        running.communicate(timeout=10)
+    assert wire.ok("daemon", "status").json()["running"] is False
+    assert wire("daemon", "restart").code == 2

@@ -10,7 +10,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,17 +35,46 @@ def _home() -> Path:
     return Path(os.environ.get("HOME") or Path.home())
 
 
-def program_args(kind: str) -> list[str]:
+def program_args(kind: str, platform: str | None = None) -> list[str]:
     base = [sys.executable, "-m", "wire_cli"]
+    if kind == "daemon" and platform == "windows":
+        # a scheduled task has no environment of its own: the home goes on the command line
+        home = _wire_home()
+        return [
+            sys.executable,
+            "-m",
+            "wire_client",
+            "daemon",
+            *(["--home", home] if home else []),
+            "--poll-interval",
+            "5",
+        ]
     if kind == "daemon":
         return [*base, "daemon", "--interval", "5"]
     return [*base, "relay-server", "--bind", LOCAL_RELAY_BIND, "--local-only"]
 
 
+def _wire_home() -> str | None:
+    value = os.environ.get("WIRE_HOME", "").strip()
+    return str(Path(value).expanduser().absolute()) if value else None
+
+
+def unit_suffix(kind: str) -> str:
+    """``-<8 hex>`` of the WIRE_HOME a daemon serves (none for the default home or the shared local relay), so
+    two sessions' units do not overwrite each other."""
+    home = _wire_home()
+    if kind != "daemon" or home is None:
+        return ""
+    import hashlib
+
+    return "-" + hashlib.sha256(home.encode("utf-8")).hexdigest()[:8]
+
+
 def _environment() -> dict[str, str]:
     env = {"PYTHONUNBUFFERED": "1"}
-    if os.environ.get("WIRE_HOME"):
-        env["WIRE_HOME"] = str(Path(os.environ["WIRE_HOME"]).expanduser().absolute())
+    home = _wire_home()
+    if home:
+        env["WIRE_HOME"] = home
     return env
 
 
@@ -63,7 +91,7 @@ class Service:
     # --- rendering -------------------------------------------------------------------------------
 
     def render(self) -> bytes:
-        args = program_args(self.kind)
+        args = program_args(self.kind, self.platform)
         env = _environment()
         what = "wire daemon (agent phone line)" if self.kind == "daemon" else "wire local relay (127.0.0.1:8771)"
         if self.platform == "systemd":
@@ -87,7 +115,7 @@ class Service:
             ]
             return "\n".join(lines).encode()
         if self.platform == "launchd":
-            logs = _home() / "Library" / "Logs" / f"wire-{self.kind}.log"
+            logs = _home() / "Library" / "Logs" / f"{self.name}.log"
             plist = {
                 "Label": self.name,
                 "ProgramArguments": args,
@@ -100,10 +128,10 @@ class Service:
             }
             return plistlib.dumps(plist)
         command, arguments = args[0], subprocess.list2cmdline(args[1:])
-        env_note = escape(" ".join(f"{k}={v}" for k, v in sorted(env.items())))
+        home_note = escape(f" for WIRE_HOME={env['WIRE_HOME']}") if "WIRE_HOME" in env else ""
         xml = f"""<?xml version="1.0" encoding="UTF-16"?>
 <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
-  <RegistrationInfo><Description>{escape(what)} ({env_note})</Description></RegistrationInfo>
+  <RegistrationInfo><Description>{escape(what)}{home_note}</Description></RegistrationInfo>
   <Triggers><LogonTrigger><Enabled>true</Enabled></LogonTrigger></Triggers>
   <Principals>
     <Principal id="Author"><LogonType>InteractiveToken</LogonType><RunLevel>LeastPrivilege</RunLevel></Principal>
@@ -212,7 +240,7 @@ class Service:
             "name": self.name,
             "path": str(self.path),
             "status": status,
-            "program": program_args(self.kind),
+            "program": program_args(self.kind, self.platform),
             "commands_run": list(self.commands_run),
         }
 
@@ -220,16 +248,19 @@ class Service:
 def service_for(kind: str, platform: str | None = None) -> Service:
     """The service definition of ``kind`` (daemon / local-relay) on ``platform`` (default: this OS)."""
     chosen = platform or detect_platform()
+    suffix = unit_suffix(kind)
     if chosen == "systemd":
         config = Path(os.environ.get("XDG_CONFIG_HOME") or _home() / ".config")
-        path = config / "systemd" / "user" / f"wire-{kind}.service"
-        return Service(kind, chosen, path, f"wire-{kind}")
+        path = config / "systemd" / "user" / f"wire-{kind}{suffix}.service"
+        return Service(kind, chosen, path, f"wire-{kind}{suffix}")
     if chosen == "launchd":
-        name = f"dev.wire.{kind}"
+        name = f"dev.wire.{kind}{suffix}"
         return Service(kind, chosen, _home() / "Library" / "LaunchAgents" / f"{name}.plist", name)
-    base = Path(os.environ.get("LOCALAPPDATA") or tempfile.gettempdir())
-    directory = base / "wire" if os.environ.get("LOCALAPPDATA") else base
-    return Service(kind, chosen, directory / f"wire-{kind}.xml", f"wire-{kind}")
+    # the task definition lives with the user's local application data (%LOCALAPPDATA%, by default
+    # %USERPROFILE%\AppData\Local), never in a temp directory; schtasks registers it under \wire\<name>
+    base = Path(os.environ.get("LOCALAPPDATA") or _home() / "AppData" / "Local")
+    name = f"wire-{kind}{suffix}"
+    return Service(kind, chosen, base / "wire" / "tasks" / f"{name}.xml", f"\\wire\\{name}")
 
 
 def _systemd_quote(arg: str) -> str:

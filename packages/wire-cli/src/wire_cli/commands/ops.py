@@ -11,7 +11,7 @@ import typer
 
 from wire_cli.commands import JsonOpt
 from wire_cli.context import Ctx, cli
-from wire_cli.output import clean
+from wire_cli.output import CliError, clean
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -328,7 +328,38 @@ def doctor(json_: JsonOpt = False) -> None:
 # --- daemon / notify ----------------------------------------------------------------------------
 
 
-def daemon(
+def _daemon_stop(ctx: Ctx, home: WireHome) -> None:
+    """SIGTERM the home's daemon and wait (bounded) until its pidfile says it is gone."""
+    import os
+    import signal
+
+    from wire_client import daemon_status
+
+    status = daemon_status(home)
+    if status is None or not status.running:
+        ctx.out.emit({"stopped": False, "was_running": False}, "no daemon runs for this home")
+        return
+    os.kill(status.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (current := daemon_status(home)) is not None and current.running:
+        time.sleep(0.1)
+    current = daemon_status(home)
+    if current is not None and current.running:
+        raise CliError(
+            f"the daemon (pid {status.pid}) did not stop within 10 s",
+            hint=f"look at {home.daemon_log}; `kill {status.pid}` to insist",
+            code="daemon_stop_failed",
+        )
+    ctx.out.emit(
+        {"stopped": True, "was_running": True, "pid": status.pid},
+        f"stopped the daemon (pid {status.pid}); a service manager may start it again (`wire service status`)",
+    )
+
+
+def daemon(  # noqa: PLR0917 - typer maps parameters to options
+    action: Annotated[
+        str | None, typer.Argument(help="stop or status; leave out to run the daemon in the foreground.")
+    ] = None,
     interval: Annotated[
         float, typer.Option("--interval", help="Seconds between polls of a relay without streams.")
     ] = 5.0,
@@ -337,9 +368,27 @@ def daemon(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Run the daemon in the foreground: streams every slot, pushes the outbox (one per identity)."""
+    """Run the daemon in the foreground: streams every slot, pushes the outbox (one per identity).
+
+    `wire daemon status` says whether one runs for this home; `wire daemon stop` stops it.
+    """
     with cli(json_) as ctx:
         home = ctx.require_home()
+        if action not in (None, "stop", "status"):
+            raise CliError(
+                f"unknown daemon action {clean(action)!r}",
+                hint="use `wire daemon stop` or `wire daemon status`",
+                code="usage",
+                exit_code=2,
+            )
+        if action == "status":
+            data = _daemon_json(home)
+            running = f"running, pid {data['pid']}" if data["running"] else "not running (`wire daemon` starts one)"
+            ctx.out.emit(data, f"daemon: {running}")
+            return
+        if action == "stop":
+            _daemon_stop(ctx, home)
+            return
         if once:
             agent = ctx.agent()
 

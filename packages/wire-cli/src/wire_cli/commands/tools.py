@@ -139,13 +139,24 @@ def service_install(
     local_relay: KindOpt = False,
     platform: PlatformOpt = None,
     no_start: Annotated[bool, typer.Option("--no-start", help="Only write the file.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be written where; change nothing.")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Write the service definition (pointing at this interpreter) and start it."""
+    """Write the service definition (pointing at this interpreter) and start it.
+
+    The daemon's unit is named after the WIRE_HOME it serves, so each session gets its own.
+    """
     with cli(json_) as ctx:
         from wire_cli.service import detect_platform
 
         svc = _service(local_relay, platform)
+        if dry_run:
+            text = svc.render().decode("utf-16" if svc.platform == "windows" else "utf-8")
+            data = svc.to_json("dry-run") | {"content": text}
+            ctx.out.emit(data, f"would write {svc.path} ({svc.name}):\n{text}")
+            return
         svc.write()
         status = "written" if no_start or svc.platform != detect_platform() else svc.start()
         data = svc.to_json(status)
