@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import plistlib
 import shutil
 import subprocess
@@ -35,7 +36,8 @@ def test_setup_apply_merges_backs_up_and_is_idempotent(wire: Wire, user_home: Pa
     assert status["Claude Code"] == "updated"
     assert status["Cursor"] == "created"
     assert status["Claude Code (project)"] == "absent"
-    assert status["Claude Code (alt)"] == "absent"
+    assert "Claude Code (alt)" not in status  # that path was never a Claude Code config file
+    assert "\n" not in claude.read_text().strip()  # a compact file stays compact
     merged = json.loads(claude.read_text())
     assert merged["theme"] == "dark"
     assert merged["mcpServers"]["other"] == {"command": "x"}
@@ -69,7 +71,30 @@ def test_setup_project_file_only_when_asked(wire: Wire, user_home: Path) -> None
     wire.ok("setup", "--apply")
     assert not (user_home / ".mcp.json").exists()
     wire.ok("setup", "--apply", "--project")
-    assert json.loads((user_home / ".mcp.json").read_text())["mcpServers"]["wire"]["args"] == ["mcp"]
+    shared = json.loads((user_home / ".mcp.json").read_text())["mcpServers"]["wire"]
+    assert shared == {"command": "wire", "args": ["mcp"]}  # portable: no path into this machine's venv
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stub host CLI is a POSIX shell script")
+def test_setup_uses_the_hosts_own_cli_when_present(wire: Wire, user_home: Path, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls.txt"
+    stub = bin_dir / "claude"
+    stub.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n', encoding="utf-8")
+    stub.chmod(0o755)
+    claude = user_home / ".claude.json"
+    claude.write_text('{"theme": "dark"}\n', encoding="utf-8")
+    path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    applied = wire.ok("setup", "--apply", env={"PATH": path}).json()
+    row = next(t for t in applied["targets"] if t["app"] == "Claude Code")
+    assert row["status"] == "updated"
+    assert "claude mcp add" in row["reason"]
+    recorded = calls.read_text().splitlines()
+    assert recorded[-1].startswith("mcp add --scope user wire -- ")
+    assert recorded[-1].endswith(" mcp")
+    assert claude.read_text() == '{"theme": "dark"}\n'  # the host's CLI did the work: no merge, no backup
+    assert not list(user_home.glob(".claude.json.wire-backup-*"))
 
 
 def test_service_files_for_every_platform(wire: Wire, user_home: Path) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Plan", "Target", "apply", "mcp_entry", "plan", "targets"]
+__all__ = ["PORTABLE_ENTRY", "Plan", "Target", "apply", "mcp_entry", "plan", "targets"]
 
 SERVER_NAME = "wire"
 
@@ -36,6 +36,11 @@ def mcp_entry(command: str | None = None) -> dict[str, Any]:
     return {"command": command or wire_command(), "args": ["mcp"]}
 
 
+#: a project's ``.mcp.json`` is shared (committed, used on other machines): it names ``wire`` from PATH,
+#: never this machine's virtualenv path
+PORTABLE_ENTRY: dict[str, Any] = {"command": "wire", "args": ["mcp"]}
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """One MCP config file. ``installed_marker`` must exist for the app to count as installed."""
@@ -44,6 +49,8 @@ class Target:
     path: Path
     installed_marker: Path
     create: bool = False  # write the file even when it does not exist yet
+    portable: bool = False  # a shared file: register ``wire`` from PATH (PORTABLE_ENTRY)
+    host_cli: tuple[str, ...] = ()  # the app's own registration command, preferred when it is installed
 
 
 @dataclass(slots=True)
@@ -77,12 +84,17 @@ class Plan:
 def targets(home: Path, cwd: Path, *, platform: str = sys.platform, project: bool = False) -> list[Target]:
     """The known MCP config files, in order (Claude Code, its project file, Claude Desktop, Cursor)."""
     found = [
-        Target("Claude Code", home / ".claude.json", home / ".claude.json"),
-        Target("Claude Code (alt)", home / ".config" / "claude" / "mcp.json", home / ".config" / "claude", create=True),
-        Target("Claude Code (project)", cwd / ".mcp.json", cwd if project else cwd / ".mcp.json", create=project),
+        Target("Claude Code", home / ".claude.json", home / ".claude.json", host_cli=_CLAUDE_ADD),
+        Target(
+            "Claude Code (project)",
+            cwd / ".mcp.json",
+            cwd if project else cwd / ".mcp.json",
+            create=project,
+            portable=True,
+        ),
     ]
     if (home / ".claude").is_dir():  # Claude Code installed but never wrote ~/.claude.json yet
-        found[0] = Target("Claude Code", home / ".claude.json", home / ".claude", create=True)
+        found[0] = Target("Claude Code", home / ".claude.json", home / ".claude", create=True, host_cli=_CLAUDE_ADD)
     if platform == "darwin":
         desktop = home / "Library" / "Application Support" / "Claude"
         found.append(Target("Claude Desktop", desktop / "claude_desktop_config.json", desktop, create=True))
@@ -93,12 +105,19 @@ def targets(home: Path, cwd: Path, *, platform: str = sys.platform, project: boo
     return found
 
 
-def _render(data: dict[str, Any]) -> str:
+_CLAUDE_ADD = ("claude", "mcp", "add", "--scope", "user", SERVER_NAME, "--")
+
+
+def _render(data: dict[str, Any], like: str = "") -> str:
+    """Pretty JSON, or compact when the file we merge into was compact (one line)."""
+    if like.strip() and "\n" not in like.strip():
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + ("\n" if like.endswith("\n") else "")
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def plan(target: Target, entry: dict[str, Any]) -> Plan:
     """What setup would do to ``target`` (nothing is written here)."""
+    entry = PORTABLE_ENTRY if target.portable else entry
     path = target.path
     if not path.exists():
         if not (target.create and target.installed_marker.exists()):
@@ -125,13 +144,16 @@ def plan(target: Target, entry: dict[str, Any]) -> Plan:
         return Plan(target, "unchanged", old_text=old_text, new_text=old_text)
     merged = dict(data)
     merged["mcpServers"] = {**servers, SERVER_NAME: entry}
-    return Plan(target, "update", old_text=old_text, new_text=_render(merged))
+    return Plan(target, "update", old_text=old_text, new_text=_render(merged, old_text))
 
 
-def apply(item: Plan) -> Plan:
-    """Write one planned change: backup first, then an atomic replace that keeps the file mode."""
+def apply(item: Plan, entry: dict[str, Any] | None = None) -> Plan:
+    """Write one planned change: through the app's own CLI when it is installed (``claude mcp add``),
+    else backup first, then an atomic replace that keeps the file mode."""
     path = item.target.path
     if item.status not in ("update", "create"):
+        return item
+    if item.target.host_cli and entry is not None and _host_cli_added(item, entry):
         return item
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = 0o600
@@ -153,3 +175,25 @@ def apply(item: Plan) -> Plan:
     os.replace(tmp, path)
     item.status = "updated" if item.status == "update" else "created"
     return item
+
+
+def _host_cli_added(item: Plan, entry: dict[str, Any]) -> bool:
+    """Register through the host's own CLI; False (fall back to the merge) when it is absent or fails."""
+    import subprocess
+
+    tool = shutil.which(item.target.host_cli[0])
+    if tool is None:
+        return False
+    argv = [tool, *item.target.host_cli[1:], str(entry["command"]), *entry["args"]]
+    if item.status == "update":  # `mcp add` refuses an existing name: remove ours first
+        remove = [tool, "mcp", "remove", "--scope", "user", SERVER_NAME]
+        subprocess.run(remove, capture_output=True, timeout=30, check=False)  # noqa: S603
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=30, check=False)  # noqa: S603
+    except (OSError, subprocess.SubprocessError):
+        return False
+    if done.returncode != 0:
+        return False
+    item.status = "updated" if item.status == "update" else "created"
+    item.reason = f"via `{item.target.host_cli[0]} mcp add`"
+    return True

@@ -74,7 +74,7 @@ def setup(
         entry = setup_apply.mcp_entry()
         plans = [setup_apply.plan(t, entry) for t in setup_apply.targets(home, Path.cwd(), project=project)]
         if apply and not dry_run:
-            plans = [setup_apply.apply(p) for p in plans]
+            plans = [setup_apply.apply(p, entry) for p in plans]
         refused = [p for p in plans if p.status == "unparseable"]
         data: dict[str, Any] = {
             "entry": {"mcpServers": {"wire": entry}},
@@ -102,7 +102,7 @@ def setup(
                     "unparseable": "REFUSED",
                 }[p.status]
                 ok = {"absent": None, "unparseable": False}.get(p.status, True)
-                extra = f" — {p.reason}" if p.reason and p.status == "unparseable" else ""
+                extra = f" — {p.reason}" if p.reason and p.status in ("unparseable", "updated", "created") else ""
                 backup = f" (backup {p.backup})" if p.backup else ""
                 out.line(f"{out.mark(ok)} {p.target.app:<22} {label}{extra}{backup}  {p.target.path}")
             if dry_run and data.get("diff"):
