@@ -177,7 +177,8 @@ def test_upgrade_restarts_an_installed_daemon_service(tmp_path: Path, user_home:
     assert result.code == 0, str(result)
     assert "refreshed 1 service file(s); daemon: restarted via service" in result.out
     assert f"{sys.executable} -m wire_cli daemon" in unit.read_text()
-    assert systemctl_log.read_text().splitlines() == ["--user restart wire-daemon.service"]
+    assert systemctl_log.read_text().splitlines() == [f"--user restart {unit.name}"]
+    assert unit.name.startswith("wire-daemon-")  # named after this WIRE_HOME
     assert wire.ok("upgrade", "--check").json()["up_to_date"] is True
 
 

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Progress for waits: any wait that lasts over a second says what it waits for, on stderr.
 
-On a terminal a rich spinner with the elapsed time; piped, a plain line now and then (JSON mode: quiet,
-stdout and stderr stay machine-readable). rich is imported only once a wait actually lasts a second."""
+On a terminal a one-line spinner with the elapsed time (redrawn in place, cleared at the end); piped, a
+plain line now and then. JSON mode stays quiet: stdout and stderr remain machine-readable."""
 
 from __future__ import annotations
 
@@ -33,13 +33,16 @@ async def with_progress(ctx: Ctx, label: str, work: Awaitable[T], *, limit: floa
         return f"{loop.time() - started:.0f} s of up to {limit:.0f} s"
 
     if _is_terminal(ctx):
-        from rich.console import Console
-
-        console = Console(file=ctx.out.stderr, stderr=True)
-        with console.status(f"{label} — {elapsed()}") as status:
-            while not task.done():
-                await asyncio.wait({task}, timeout=0.5)
-                status.update(f"{label} — {elapsed()}")
+        stream = ctx.out.stderr
+        frames = "|/-\\"
+        tick = 0
+        while not task.done():
+            stream.write(f"\r{frames[tick % len(frames)]} {label} — {elapsed()}  ")
+            stream.flush()
+            tick += 1
+            await asyncio.wait({task}, timeout=0.25)
+        stream.write("\r\x1b[2K")  # clear the progress line before the result is printed
+        stream.flush()
         return await task
     ctx.out.note(f"{label} (up to {limit:.0f} s; Ctrl-C stops waiting)…")
     while not task.done():

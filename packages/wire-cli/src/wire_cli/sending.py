@@ -87,8 +87,8 @@ def _verdict_line(ctx: Ctx, result: SendResult, persona: str, *, daemon_running:
     return f"{ctx.out.mark(None)} queued for {persona}: {result.reason} — event {short}; " + (
         "the daemon delivers it when the relay answers"
         if daemon_running
-        else "no daemon runs for this home: the next `wire send`, `wire push` or `wire pull` delivers it"
-        " (or keep `wire daemon` running)"
+        else "no daemon runs for this home: `wire push` now, or the next `wire send` or `wire pull`"
+        " delivers it (or keep `wire daemon` running)"
     )
 
 
