@@ -17,6 +17,7 @@ import ipaddress
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -140,8 +141,27 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--access-log", action="store_true", help="log every request (off by default: it costs throughput)"
     )
+    parser.add_argument(
+        "--event-loop",
+        default="asyncio",
+        choices=["asyncio", "uvloop"],
+        help="event loop: asyncio (default) or uvloop (pip install 'wire-relay[uvloop]')",
+    )
     parser.add_argument("--version", action="version", version=f"wire-relay {__version__}")
     return parser
+
+
+def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop factory for ``--event-loop`` (``None``: asyncio's default)."""
+    if name != "uvloop":
+        return None
+    try:
+        import uvloop  # optional dependency, imported only when asked for
+    except ImportError:
+        hint = "pip install 'wire-relay[uvloop]'"
+        raise ValueError(f"--event-loop uvloop needs uvloop, which is not installed: {hint}") from None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
 
 
 def _err(message: str) -> None:
@@ -279,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         uds.unlink(missing_ok=True)
         args.uds = str(uds)
     try:
-        return asyncio.run(_serve(args, config, host, port))
+        with asyncio.Runner(loop_factory=_loop_factory(args.event_loop)) as runner:
+            return runner.run(_serve(args, config, host, port))
     except ValueError as exc:  # bad store URL and the like
         _err(str(exc))
         return EXIT_USAGE
