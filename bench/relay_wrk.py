@@ -3,7 +3,8 @@
 
     .venv/bin/python bench/relay_wrk.py                    # quiet machine: relay on core 0, wrk on core 1
     .venv/bin/python bench/relay_wrk.py --busy             # again while another process keeps a core busy
-    .venv/bin/python bench/relay_wrk.py --relay-cores 0,1 --relay-args=--workers=2   # whole machine
+    .venv/bin/python bench/relay_wrk.py --store postgresql --relay-cores 0,1 --relay-args=--workers=2
+                                                           # whole machine: 2 workers, embedded PostgreSQL
 
 wrk is written in C and drives 64 keep-alive connections from its own core, so the load generator is
 not the bottleneck (the Python generator in ``relay_load.py`` needs about as much CPU as the relay).
@@ -32,6 +33,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.helpers.postgres import PostgresServer, start_server
 from tests.helpers.relay_process import RelayProcess
 
 BENCH = Path(__file__).resolve().parent
@@ -100,6 +102,19 @@ async def stored_ids(url: str, slots: list[tuple[str, str]]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    """``--store postgresql``: a private embedded server (fsync on, synchronous_commit on) for the run."""
+    server: PostgresServer | None = None
+    if args.store == "postgresql":
+        server = start_server(fsync=True)
+        args.store = server.create_database()
+    try:
+        return _run(args)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("relay_wrk: wrk is not installed (apt-get install wrk)")
@@ -179,7 +194,9 @@ def main() -> None:
     parser.add_argument("--relay-cores", default="0")
     parser.add_argument("--wrk-cores", default="1")
     parser.add_argument("--relay-args", default="", help="extra wire-relay arguments, space separated")
-    parser.add_argument("--store", default="", help="store URL (default: SQLite in a temp dir)")
+    parser.add_argument(
+        "--store", default="", help="store URL, or 'postgresql' for an embedded server (default: SQLite in a temp dir)"
+    )
     parser.add_argument("--busy", action="store_true", help="run a busy-loop process during the load")
     parser.add_argument("--profile", default="", help="run the relay under cProfile, stats to this file")
     parser.add_argument("--json", action="store_true")
