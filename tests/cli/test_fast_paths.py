@@ -52,18 +52,17 @@ def test_version_imports_nothing_heavy(args: list[str], tmp_path: Path) -> None:
 LOCAL_VERBS = [["whoami"], ["peers"], ["pending"], ["here"], ["status"], ["tail"], ["doctor"]]
 
 
+def _python(args: list[str], user_home: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=base_env(user_home, env), timeout=60, check=False
+    )
+
+
 @pytest.fixture(scope="module")
 def offline_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     user_home = tmp_path_factory.mktemp("user")
     env = {"WIRE_HOME": str(user_home / "wire")}
-    done = subprocess.run(
-        [sys.executable, "-m", "wire_cli", "init", "alice", "--offline", "--json"],
-        capture_output=True,
-        text=True,
-        env=base_env(user_home, env),
-        timeout=60,
-        check=False,
-    )
+    done = _python(["-m", "wire_cli", "init", "alice", "--offline", "--json"], user_home, env)
     assert done.returncode == 0, done.stderr
     return user_home, env
 
@@ -81,3 +80,33 @@ def test_local_verbs_import_neither_aiohttp_nor_the_mcp_sdk(
         assert json.loads(out) is not None
     assert "aiohttp" not in heavy
     assert "mcp" not in heavy
+
+
+def test_typer_free_local_verbs_share_the_typer_apps_flags() -> None:
+    """The fast path's flags are the typer commands' own: same spelling, keyword, help; no other required input."""
+    import typer.main
+
+    from wire_cli.app import app
+    from wire_cli.local_verbs import LOCAL_VERBS
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    for name, verb in LOCAL_VERBS.items():
+        params = {p.name: p for p in commands[name].params}
+        for flag in verb.flags:
+            param = params[flag.dest]
+            assert (list(param.opts), param.is_flag, param.help) == (list(flag.names), True, flag.help), name
+        assert not [p.name for p in params.values() if p.required], f"{name} needs input the fast path cannot give"
+
+
+@pytest.mark.parametrize("verb", ["peers", "here"])
+def test_local_verb_answers_the_same_with_and_without_typer(
+    verb: str, offline_home: tuple[Path, dict[str, str]]
+) -> None:
+    user_home, env = offline_home
+    heavy, fast = loaded_heavy_modules([verb, "--json"], user_home, env)
+    assert "typer" not in heavy
+    assert "pydantic" not in heavy
+    typer_only = "import sys; from wire_cli.app import run; sys.argv = sys.argv[1:]; run()"
+    through_typer = _python(["-c", typer_only, "wire", verb, "--json"], user_home, env)
+    assert through_typer.returncode == 0, through_typer.stderr
+    assert json.loads(fast) == json.loads(through_typer.stdout)

@@ -16,15 +16,9 @@ import pytest
 
 from tests.helpers import postgres as pg
 from tests.helpers.relay_process import RelayProcess
+from tests.relay.test_relay_process import allocate
 
 pytestmark = pytest.mark.timeout(60)
-
-
-async def _allocate(session: aiohttp.ClientSession, url: str) -> tuple[str, str]:
-    async with session.post(f"{url}/v1/slot/allocate", json={}) as resp:
-        assert resp.status == 201
-        body = await resp.json()
-        return body["slot_id"], body["slot_token"]
 
 
 async def _post(session: aiohttp.ClientSession, url: str, slot: tuple[str, str], event_id: str) -> int:
@@ -48,7 +42,7 @@ async def test_uvloop_relay_acknowledges_only_durable_events_and_dedupes(tmp_pat
     with RelayProcess(tmp_path, extra_args=["--event-loop", "uvloop"]) as relay:
         # 32 connections: below the relay's per-client connection cap (more would be answered 503)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32)) as session:
-            slot = await _allocate(session, relay.url)
+            slot = await allocate(session, relay.url)
             statuses = await asyncio.gather(*(_post(session, relay.url, slot, f"e{i}") for i in range(300)))
             assert statuses == [201] * 300
             assert await _post(session, relay.url, slot, "e7") == 200  # duplicate, not stored again
@@ -59,14 +53,15 @@ async def test_uvloop_relay_acknowledges_only_durable_events_and_dedupes(tmp_pat
     assert sorted(stored) == sorted(f"e{i}" for i in range(300))
 
 
-def test_unknown_event_loop_is_a_usage_error() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "wire_relay", "--event-loop", "trio"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+def _relay_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``wire-relay`` with ``args`` for a command line it must refuse before it listens."""
+    return subprocess.run(
+        [sys.executable, "-m", "wire_relay", *args], capture_output=True, text=True, timeout=30, check=False
     )
+
+
+def test_unknown_event_loop_is_a_usage_error() -> None:
+    done = _relay_cli("--event-loop", "trio")
     assert done.returncode == 2
     assert "invalid choice: 'trio'" in done.stderr
 
@@ -104,7 +99,7 @@ async def test_two_workers_share_one_port_and_store_each_event_once(tmp_path: Pa
         assert len(workers) == 2
         connector = aiohttp.TCPConnector(limit=32, force_close=True)  # new connections: spread over both workers
         async with aiohttp.ClientSession(connector=connector) as session:
-            slot = await _allocate(session, relay.url)
+            slot = await allocate(session, relay.url)
             # every id posted three times at once: exactly one 201 each, whichever worker answers
             ids = [f"e{i}" for i in range(200)]
             statuses = await asyncio.gather(*(_post(session, relay.url, slot, i) for i in ids * 3))
@@ -146,12 +141,6 @@ def test_workers_stop_when_the_supervisor_is_killed(tmp_path: Path, fresh_pg_url
 
 
 def test_workers_refuse_a_sqlite_store(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "wire_relay", "--workers", "2", "--store", f"sqlite:///{tmp_path}/r.sqlite3"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = _relay_cli("--workers", "2", "--store", f"sqlite:///{tmp_path}/r.sqlite3")
     assert done.returncode == 2
     assert "--workers needs a PostgreSQL store" in done.stderr
