@@ -20,7 +20,7 @@ from wire_protocol import SLOT_ID_RE, CanonicalizationError, JSONObject, loads
 from wire_relay.codec import MAX_JSON_DEPTH, exceeds_depth, loads_tracking
 from wire_relay.log import http_log
 from wire_relay.state import CONFIG
-from wire_relay.store import Store, TokenCheck
+from wire_relay.store import DepositCheck, Store, TokenCheck
 
 __all__ = [
     "ApiError",
@@ -239,3 +239,25 @@ async def authorize(request: web.Request, store: Store, slot_id: str) -> None:
     if verdict is TokenCheck.BAD_TOKEN:
         http_log.info("event=auth_failed slot_id=%s", slot_id)
         fail(403, "bad token")
+
+
+async def authorize_post(request: web.Request, store: Store, slot_id: str) -> None:
+    """Like :func:`authorize`, but a live deposit token of the slot is accepted too (posting only).
+
+    The owner's token is checked first (cached, the common case); only a token that is not the
+    owner's costs a deposit-token lookup. A revoked deposit token gets 401 and says so."""
+    token = bearer_token(request)
+    if not SLOT_ID_RE.fullmatch(slot_id):
+        fail(404, "unknown slot")
+    verdict = await store.check_token(slot_id, token)
+    if verdict is TokenCheck.UNKNOWN_SLOT:
+        fail(404, "unknown slot")
+    if verdict is TokenCheck.OK:
+        return
+    deposit = await store.check_deposit_token(slot_id, token)
+    if deposit is DepositCheck.OK:
+        return
+    http_log.info("event=auth_failed slot_id=%s deposit=%s", slot_id, deposit.value)
+    if deposit is DepositCheck.REVOKED:
+        fail(401, "deposit token revoked", remediation="the slot's owner revoked this token; ask them to pair again")
+    fail(403, "bad token")
