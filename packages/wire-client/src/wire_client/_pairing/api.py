@@ -21,6 +21,7 @@ from wire_client._home.mailbox import EventLog
 from wire_client._messaging.send import SendResult
 from wire_client._pairing import invites as _invites
 from wire_client._pairing import mesh as _mesh
+from wire_client._pairing.deposits import DeliveryTokens
 from wire_client._pairing.events import (
     advertised_endpoints,
     drop_body,
@@ -54,6 +55,7 @@ class Pairing:
     def __init__(self, parts: PairingParts, *, sas_config: SasConfig | None = None) -> None:
         self.parts = parts
         self.inbound = InboundStore(parts.home)
+        self._tokens = DeliveryTokens(parts.home, parts.pool)
         self.sas = SasDriver(
             parts.home,
             parts.identity,
@@ -122,7 +124,8 @@ class Pairing:
             None if has_slot else resolved.relay_url,
             self.parts.identity.handle,
         )
-        body = drop_body(self.parts.identity, advertised_endpoints(own, include_local=False))
+        shown = await self._tokens.for_peer(advertised_endpoints(own, include_local=False), resolved.did)
+        body = drop_body(self.parts.identity, shown)
         event = sign_pairing_event(self.parts.identity, resolved.did, EventType.PAIR_DROP, body)
         # pin (token pending) BEFORE the drop leaves, so an instant ack finds the peer pinned
         pinned_now = self.parts.pin(resolved.card).status == "pinned"
@@ -285,13 +288,14 @@ class Pairing:
             mine = self.parts.relay_state.self_endpoints()
             for peer in self._reachable_peers():
                 local = same_machine(peer.endpoints, mine)
-                body = drop_body(self.parts.identity, advertised_endpoints(mine, include_local=local))
                 close: JSONObject = {
                     "reason": "slot_rotated",
                     "new_relay_url": new.relay_url,
                     "new_slot_id": new.slot_id,
                 }
                 try:
+                    shown = await self._tokens.for_peer(advertised_endpoints(mine, include_local=local), peer.did)
+                    body = drop_body(self.parts.identity, shown)
                     for type_, content in ((EventType.PAIR_DROP, body), (EventType.WIRE_CLOSE, close)):
                         event = sign_pairing_event(self.parts.identity, peer.did, type_, content)
                         await self.parts.sender.send_signed(peer.handle, event)

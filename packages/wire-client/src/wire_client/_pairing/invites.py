@@ -29,6 +29,7 @@ from wire_client._errors import PairingFailedError, RelayError
 from wire_client._home.endpoints import Endpoint, Scope
 from wire_client._home.files import read_json, update_json
 from wire_client._home.paths import WireHome
+from wire_client._pairing.deposits import DeliveryTokens
 from wire_client._pairing.events import advertised_endpoints, drop_body, ensure_endpoint, sign_pairing_event
 from wire_client._pairing.parts import PairingParts
 from wire_client._pairing.requests import InboundStore, now_stamp
@@ -298,7 +299,10 @@ async def accept(parts: PairingParts, text: str) -> InviteAcceptResult:
     issuer = Endpoint(invite.relay_url.rstrip("/"), invite.slot_id, invite.slot_token, Scope.FEDERATION)
     parts.relay_state.pin_peer_endpoints(handle, [issuer])
     InboundStore(parts.home).forgive(invite.did)
-    body = drop_body(parts.identity, advertised_endpoints(own, include_local=False), invite.nonce)
+    shown = await DeliveryTokens(parts.home, parts.pool).for_peer(
+        advertised_endpoints(own, include_local=False), invite.did
+    )
+    body = drop_body(parts.identity, shown, invite.nonce)
     event = sign_pairing_event(parts.identity, invite.did, EventType.PAIR_DROP, body)
     verdict = await parts.sender.send_signed(handle, event)
     status: Literal["drop_sent", "queued"] = "drop_sent" if verdict.delivered else "queued"
