@@ -43,7 +43,7 @@ from wire_client._pairing.results import (
 )
 from wire_client._pairing.sas import SasConfig, SasDriver
 from wire_client._pairing.sas_records import TERMINAL, SasState, SasStatus
-from wire_client._relay.directory import Resolution, resolve_address
+from wire_client._relay.directory import Resolution, require_proven, resolve_address
 from wire_protocol import JSON, EventType, JSONObject, display_handle_from_did, verify_card
 
 __all__ = ["Pairing"]
@@ -70,10 +70,15 @@ class Pairing:
     async def resolve(self, address: str, relay_url: str | None = None) -> Resolution:
         return await resolve_address(self.parts.pool, address, relay_url)
 
-    async def dial(self, name: str, message: JSON | None = None, relay_url: str | None = None) -> DialResult:
-        """ "Go talk to this name": ``nick@domain`` (handle path), a pinned peer, or a local sister."""
+    async def dial(
+        self, name: str, message: JSON | None = None, relay_url: str | None = None, *, allow_unproven: bool = False
+    ) -> DialResult:
+        """ "Go talk to this name": ``nick@domain`` (handle path), a pinned peer, or a local sister.
+
+        A directory record without a valid claim proof is dialed only with ``allow_unproven`` (or
+        the ``WIRE_ALLOW_UNPROVEN_CLAIMS=1`` environment switch)."""
         if "@" in name:
-            return await self._dial_address(name, message, relay_url)
+            return await self._dial_address(name, message, relay_url, allow_unproven=allow_unproven)
         steps: list[JSONObject] = []
         handle = self.find_peer(name)
         if handle is not None:
@@ -93,12 +98,15 @@ class Pairing:
         did = self.parts.trust.get(handle)
         return DialResult(name, True, status, via, handle, did.did if did else None, steps=tuple(steps))
 
-    async def _dial_address(self, address: str, message: JSON | None, relay_url: str | None) -> DialResult:
+    async def _dial_address(
+        self, address: str, message: JSON | None, relay_url: str | None, *, allow_unproven: bool
+    ) -> DialResult:
         resolved = await self.resolve(address, relay_url)
         if resolved.card is None or not resolved.slot_id:
             raise PairingFailedError(
                 f"{address} is known only as an A2A agent (no wire card/slot); it cannot be paired", reason="a2a_only"
             )
+        require_proven(resolved, allow_unproven=allow_unproven)
         if resolved.did == self.parts.identity.did:
             raise PairingFailedError(f"{address} is you", reason="self")
         handle = display_handle_from_did(resolved.did)
