@@ -69,6 +69,21 @@ class DeliveryTokens:
             shown.append(dataclasses.replace(endpoint, slot_token=token))
         return shown
 
+    def reassign(self, old_key: str, peer_did: str) -> None:
+        """File the tokens minted under ``old_key`` (e.g. a SAS session, before the peer's DID was
+        known) under ``peer_did``, so revoking that peer covers them."""
+
+        def modify(current: JSON) -> tuple[JSON, None]:
+            data = current if isinstance(current, dict) else {}
+            peers = data.get("peers")
+            if isinstance(peers, dict) and old_key in peers:
+                moved: list[JSON] = [*_records(data, peer_did), *_records(data, old_key)]
+                peers[peer_did] = moved
+                del peers[old_key]
+            return data, None
+
+        update_json(self.home.deposit_tokens, modify, default={}, mode=0o600)
+
     def token_ids(self, peer_did: str) -> list[str]:
         return [str(r.get("token_id")) for r in _records(read_json(self.home.deposit_tokens, {}), peer_did)]
 
