@@ -20,11 +20,16 @@ from wire_client._home.paths import WireHome
 from wire_client._relay.client import RelayPool
 from wire_protocol import JSON, JSONObject
 
-__all__ = ["DEPOSIT_FEATURE", "DeliveryTokens", "RevokeResult"]
+__all__ = ["DEPOSIT_FEATURE", "DeliveryTokens", "RevokeResult", "invite_key"]
 
 log = logging.getLogger(__name__)
 
 DEPOSIT_FEATURE = "deposit-tokens"
+
+
+def invite_key(nonce: str) -> str:
+    """Where the deposit token carried by an invite is filed (its holders are unknown when minted)."""
+    return f"invite:{nonce}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -80,6 +85,22 @@ class DeliveryTokens:
                 moved: list[JSON] = [*_records(data, peer_did), *_records(data, old_key)]
                 peers[peer_did] = moved
                 del peers[old_key]
+            return data, None
+
+        update_json(self.home.deposit_tokens, modify, default={}, mode=0o600)
+
+    def share(self, key: str, peer_did: str) -> None:
+        """Also file the tokens under ``key`` (an invite's) under ``peer_did``, who used it: revoking
+        that peer revokes the invite's token (and so cuts off anyone else who used the same invite)."""
+
+        def modify(current: JSON) -> tuple[JSON, None]:
+            data = current if isinstance(current, dict) else {}
+            peers = data.get("peers")
+            if isinstance(peers, dict) and key in peers:
+                have = {r.get("token_id") for r in _records(data, peer_did)}
+                added = [r for r in _records(data, key) if r.get("token_id") not in have]
+                merged: list[JSON] = [*_records(data, peer_did), *added]
+                peers[peer_did] = merged
             return data, None
 
         update_json(self.home.deposit_tokens, modify, default={}, mode=0o600)

@@ -29,7 +29,7 @@ from wire_client._home.mailbox import EventLog
 from wire_client._messaging.hook import PairingContext, PairingDecision
 from wire_client._messaging.send import Sender, SendResult
 from wire_client._notify import toast
-from wire_client._pairing.deposits import DeliveryTokens
+from wire_client._pairing.deposits import DeliveryTokens, invite_key
 from wire_client._pairing.events import (
     advertised_endpoints,
     coords_body,
@@ -172,6 +172,8 @@ class WirePairingHandler:
         if nonce is not None:
             outcome = InviteStore(context.home).consume(nonce, card.did)
             if outcome == "ok":
+                if isinstance(nonce, str):  # the invite's deposit token is now (also) this peer's
+                    DeliveryTokens(context.home, self.sender.pool).share(invite_key(nonce), card.did)
                 self._pin(context, card, endpoints)
                 _notify(f"wire — invite accepted by {handle}", f"{handle} paired with you through your invite")
                 return PairingDecision.CONTINUE

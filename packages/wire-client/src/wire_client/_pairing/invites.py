@@ -29,7 +29,7 @@ from wire_client._errors import PairingFailedError, RelayError
 from wire_client._home.endpoints import Endpoint, Scope
 from wire_client._home.files import read_json, update_json
 from wire_client._home.paths import WireHome
-from wire_client._pairing.deposits import DeliveryTokens
+from wire_client._pairing.deposits import DeliveryTokens, invite_key
 from wire_client._pairing.events import advertised_endpoints, drop_body, ensure_endpoint, sign_pairing_event
 from wire_client._pairing.parts import PairingParts
 from wire_client._pairing.requests import InboundStore, now_stamp
@@ -242,6 +242,8 @@ async def mint(
     endpoint = candidates[0]
     nonce = new_invite_nonce()
     exp = int(time.time()) + ttl_seconds
+    # the invite carries a deposit token (where the relay has them), never our slot token
+    endpoint = (await DeliveryTokens(parts.home, parts.pool).for_peer([endpoint], invite_key(nonce)))[0]
     url = mint_invite(
         key=parts.identity.key,
         card=parts.identity.card,
