@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.agents import address_of, claimed_agent, inbox_lines
+from tests.helpers.agents import address_of, claimed_agent, inbox_lines, pair_by_dial
 from tests.helpers.relay_process import RelayProcess
 from wire_client import WireAgent
 
@@ -36,10 +36,7 @@ async def test_received_events_are_acknowledged_and_leave_the_relay(tmp_path: Pa
         alice = await claimed_agent(tmp_path, "alice", relay)
         bob = await claimed_agent(tmp_path, "bob", relay)
         async with alice, bob:
-            await bob.pairing.dial(address_of(alice, relay))
-            await alice.pull()
-            await alice.pairing.accept(bob.handle)
-            await bob.pull()
+            await pair_by_dial(alice, bob, relay)
             assert await alice.start_receiving()
             for n in range(N_EVENTS):
                 assert (await bob.send(alice.handle, f"m{n}")).delivered

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.helpers.agents import address_of, claimed_agent, inbox_lines
+from tests.helpers.agents import claimed_agent, inbox_lines, pair_by_dial
 from tests.helpers.relay_process import RelayProcess
 from wire_client import WireAgent
 from wire_client._pairing.deposits import DeliveryTokens
@@ -22,14 +22,6 @@ from wire_client._pairing.deposits import DeliveryTokens
 pytestmark = pytest.mark.timeout(60)
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
-
-
-async def _pair(a: WireAgent, b: WireAgent, relay: RelayProcess) -> None:
-    """b dials a by handle, a accepts, b takes the ack: both hold the other's coordinates."""
-    await b.pairing.dial(address_of(a, relay))
-    await a.pull()
-    await a.pairing.accept(b.handle)
-    await b.pull()
 
 
 async def _slot_events(agent: WireAgent) -> list[str]:
@@ -54,7 +46,7 @@ async def test_pairing_hands_out_deposit_tokens_and_unpairing_revokes(
     alice = await claimed_agent(tmp_path, "alice", shared_relay)
     bob = await claimed_agent(tmp_path, "bob", shared_relay)
     async with alice, bob:
-        await _pair(alice, bob, shared_relay)
+        await pair_by_dial(alice, bob, shared_relay)
         alice_owner, bob_owner = alice.endpoints()[0], bob.endpoints()[0]
         bob_holds = bob.relay_state.peer_endpoints(alice.handle)[0]  # what bob uses to post to alice
         alice_holds = alice.relay_state.peer_endpoints(bob.handle)[0]

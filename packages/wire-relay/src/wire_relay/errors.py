@@ -228,15 +228,21 @@ def bearer_token(request: web.Request) -> str:
     return header[7:]
 
 
-async def authorize(request: web.Request, store: Store, slot_id: str) -> None:
-    """401 (no bearer) → 404 (unknown slot) → 403 (wrong token, constant-time compare)."""
+async def _owner_check(request: web.Request, store: Store, slot_id: str) -> tuple[str, bool]:
+    """``(token, is_owner)``; 401 without a bearer, 404 for an unknown slot (before any compare)."""
     token = bearer_token(request)
     if not SLOT_ID_RE.fullmatch(slot_id):
         fail(404, "unknown slot")
     verdict = await store.check_token(slot_id, token)
     if verdict is TokenCheck.UNKNOWN_SLOT:
         fail(404, "unknown slot")
-    if verdict is TokenCheck.BAD_TOKEN:
+    return token, verdict is TokenCheck.OK
+
+
+async def authorize(request: web.Request, store: Store, slot_id: str) -> None:
+    """401 (no bearer) → 404 (unknown slot) → 403 (wrong token, constant-time compare)."""
+    _, is_owner = await _owner_check(request, store, slot_id)
+    if not is_owner:
         http_log.info("event=auth_failed slot_id=%s", slot_id)
         fail(403, "bad token")
 
@@ -246,13 +252,8 @@ async def authorize_post(request: web.Request, store: Store, slot_id: str) -> No
 
     The owner's token is checked first (cached, the common case); only a token that is not the
     owner's costs a deposit-token lookup. A revoked deposit token gets 401 and says so."""
-    token = bearer_token(request)
-    if not SLOT_ID_RE.fullmatch(slot_id):
-        fail(404, "unknown slot")
-    verdict = await store.check_token(slot_id, token)
-    if verdict is TokenCheck.UNKNOWN_SLOT:
-        fail(404, "unknown slot")
-    if verdict is TokenCheck.OK:
+    token, is_owner = await _owner_check(request, store, slot_id)
+    if is_owner:
         return
     deposit = await store.check_deposit_token(slot_id, token)
     if deposit is DepositCheck.OK:
