@@ -109,7 +109,12 @@ async def resolve_address(pool: RelayPool, address: str, relay_url: str | None =
                 "refusing to pair with it",
                 reason="directory_record_invalid",
             ) from exc
-        problem = _proof_problem(raw.get("claim_proof"), record.card, record.nick, record.slot_id, base)
+        proof = raw.get("claim_proof")
+        problem = _proof_problem(proof, record.card, record.nick, record.slot_id, base)
+        if problem is not None:
+            vouching = await _vouching_directory(pool, proof, record, problem)
+            if vouching is not None:  # e.g. relay processes sharing one store under several URLs
+                problem, base = None, vouching
         return Resolution(
             address=str(parsed),
             nick=record.nick,
@@ -172,6 +177,25 @@ def _proof_problem(proof: object, card: AgentCard | None, nick: str, slot_id: st
     except ClaimProofError as exc:
         return f"its claim proof does not verify: {exc.message}"
     return None
+
+
+async def _vouching_directory(pool: RelayPool, proof: object, record: DirectoryRecord, problem: str) -> str | None:
+    """The origin a proof names, when the only fault was that it names another relay than the one we
+    asked, the proof verifies for that origin, and that origin's directory serves the same DID and
+    slot (one bounded request). The caller then talks to that directory (it is the one the card's
+    key claimed at), never to the one that merely repeated the record."""
+    if "another relay" not in problem or not isinstance(proof, dict) or not isinstance(proof.get("relay"), str):
+        return None
+    origin = str(proof["relay"])
+    if _proof_problem(proof, record.card, record.nick, record.slot_id, origin) is not None:
+        return None
+    try:
+        raw = await pool.client(origin).resolve_handle(record.nick)
+    except (RelayError, TransportError):
+        return None
+    if raw.get("did") != record.did or raw.get("slot_id") != record.slot_id:
+        return None
+    return origin
 
 
 def allow_unproven_from_env(environ: dict[str, str] | None = None) -> bool:
