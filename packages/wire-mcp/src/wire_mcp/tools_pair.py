@@ -56,8 +56,8 @@ def forget_tool(rt: Runtime) -> ToolSpec:
         data: dict[str, Any] = (await rt.agent().pairing.forget(name)).to_json()
         if not data.get("removed"):
             raise ToolError(f"no pinned peer {name!r}; wire_peers lists them")
-        revoked = "" if data.get("token_revoked") else " (their delivery token is not revoked yet: events are refused)"
-        return reply(data, f"unpaired from {data['peer']}; their later events go to rejections{revoked}")
+        revoked = "their delivery token is revoked" if data.get("token_revoked") else "their later events are refused"
+        return reply(data, f"unpaired from {data['peer']}; {revoked}")
 
     return ToolSpec(
         "wire_forget",
@@ -75,9 +75,10 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
 
     @guarded
     async def wire_dial(
-        name: str, message: str | None = None, relay_url: str | None = None
+        name: str, message: str | None = None, relay_url: str | None = None, allow_unproven: bool = False
     ) -> Annotated[CallToolResult, DialOut]:
-        data: dict[str, Any] = (await rt.agent().pairing.dial(name, message, relay_url=relay_url)).to_json()
+        dialed = await rt.agent().pairing.dial(name, message, relay_url=relay_url, allow_unproven=allow_unproven)
+        data: dict[str, Any] = dialed.to_json()
         status = str(data.get("status"))
         if status == "not_found":
             candidates = data.get("candidates") or []
@@ -166,7 +167,13 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
             "wire_dial",
             "Pair with nick@domain (signed request; they must accept), or reach a pinned peer / local session.",
             wire_dial,
-            dial := {"name": {"description": "nick@domain or a local name"}, "message": {"description": "optional"}},
+            dial := {
+                "name": {"description": "nick@domain or a local name"},
+                "message": {"description": "optional"},
+                "allow_unproven": {
+                    "description": "dial a directory record without a valid claim proof (only on the user's say-so)"
+                },
+            },
         ),
         ToolSpec("wire_add", "Alias of wire_dial.", wire_dial, dial),
         ToolSpec("wire_pending", "Inbound pair requests waiting for the operator's decision.", wire_pending),
