@@ -37,7 +37,10 @@ if TYPE_CHECKING:
 
 # The daemon and pairing modules load on first use: a one-shot `wire send` never needs them.
 
-__all__ = ["PeerInfo", "RelayAttachment", "WireAgent", "open_home"]
+__all__ = ["HANDSHAKE_TYPES", "PeerInfo", "RelayAttachment", "WireAgent", "open_home"]
+
+#: inbox event types that are pairing machinery, not messages (``events()`` skips them by default)
+HANDSHAKE_TYPES = frozenset({"pair_drop", "pair_drop_ack", "wire_close", "heartbeat"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,12 +340,16 @@ class WireAgent:
     def read_inbox(self, peer: str) -> list[InboxEvent]:
         return [InboxEvent(peer=peer, event=e) for e in self.inbox.read(display_handle_from_did(peer))]
 
-    async def events(self, *, from_start: bool = False, receive: bool | None = None) -> AsyncIterator[InboxEvent]:
-        """Yield inbox events as they arrive (written by this process, the daemon, or anyone else).
+    async def events(
+        self, *, from_start: bool = False, receive: bool | None = None, include_handshakes: bool = False
+    ) -> AsyncIterator[InboxEvent]:
+        """Yield messages as they arrive (written by this process, the daemon, or anyone else).
 
         ``receive=None`` starts an in-process receiver when no daemon serves this home; it holds the
         daemon lock (a daemon started meanwhile refuses instead of racing us) and runs until
-        :meth:`close`. ``receive=False`` only watches the inbox files.
+        :meth:`close`. ``receive=False`` only watches the inbox files. Pairing handshakes
+        (``pair_drop``, ``pair_drop_ack``, ``wire_close``: they carry slot coordinates, tokens
+        included) and heartbeats are skipped unless ``include_handshakes`` is set.
         """
         if receive is None:
             from wire_client._daemon import daemon_status
@@ -352,7 +359,8 @@ class WireAgent:
         if receive:
             await self.start_receiving()
         async for peer, event in self.inbox.tail(from_start=from_start):
-            yield InboxEvent(peer=peer, event=event)
+            if include_handshakes or event.get("type") not in HANDSHAKE_TYPES:
+                yield InboxEvent(peer=peer, event=event)
 
     async def start_receiving(self) -> bool:
         """Run the receiver (streams + outbox push) in this process until :meth:`close`; False if a daemon runs."""

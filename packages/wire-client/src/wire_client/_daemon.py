@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ import filelock
 from wire_client.__about__ import __version__
 from wire_client._endpoints import Endpoint, RelayStateStore
 from wire_client._errors import DaemonAlreadyRunningError, RelayError, TransportError, WireClientError
-from wire_client._fs import atomic_write_json, read_json
+from wire_client._fs import FILE_MODE, atomic_write_json, make_private_dirs, read_json
 from wire_client._home import WireHome
 from wire_client._identity import Identity
 from wire_client._mailbox import InboxEvent
@@ -186,8 +187,11 @@ class Receiver:
 
     async def _pusher(self) -> None:
         while True:
+            # not asyncio.wait_for: on Python 3.11 it can swallow a cancellation that arrives while the
+            # event is being set (the daemon then never stops); asyncio.timeout cannot
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._push_wanted.wait(), timeout=self._push_backoff)
+                async with asyncio.timeout(self._push_backoff):
+                    await self._push_wanted.wait()
             self._push_wanted.clear()
             if not self.sender.outbox.backlog():
                 self._push_backoff = self.backoff_initial
@@ -250,8 +254,9 @@ class Receiver:
             await reader  # re-raises the stream's error, if any
         finally:
             reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            # asyncio.wait, not `await reader` under suppress(CancelledError): that would also swallow
+            # OUR cancellation if it arrived while waiting here, and the endpoint loop would go on forever
+            await asyncio.wait({reader})
             self.connected[endpoint.key] = False
 
     async def _stream_wake(self, endpoint: Endpoint) -> None:
@@ -298,12 +303,12 @@ class Daemon:
         self.poll_interval = poll_interval
         self.backoff_initial = backoff_initial
         self.pairing_handler = pairing_handler
-        self._lock = filelock.FileLock(home.daemon_lock, preserve_lock_file=True)
+        self._lock = filelock.FileLock(home.daemon_lock, mode=FILE_MODE, preserve_lock_file=True)
         self._toasts: set[asyncio.Task[bool]] = set()
 
     def acquire(self) -> None:
         """Take the singleton lock and write the pidfile, or raise :class:`DaemonAlreadyRunningError`."""
-        self.home.state_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.home.state_dir)
         try:
             self._lock.acquire(blocking=False)
         except filelock.Timeout:
@@ -398,8 +403,40 @@ def run_daemon(
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(NotImplementedError):
-                    loop.add_signal_handler(signum, stop.set)
+                    loop.add_signal_handler(signum, _stopper(home, stop))
         daemon = Daemon(home, notifications=notifications, poll_interval=poll_interval, backoff_initial=backoff_initial)
         await daemon.run(stop)
 
     asyncio.run(main())
+
+
+#: after SIGTERM/SIGINT the daemon shuts down cleanly within this many seconds, or is ended hard
+SHUTDOWN_GRACE = 3.5
+
+
+def _stopper(home: WireHome, stop: asyncio.Event) -> Callable[[], None]:
+    """The signal handler: ask for a clean stop, and guarantee the process ends even if something hangs.
+
+    A watchdog thread ends the process after :data:`SHUTDOWN_GRACE` seconds whatever the event
+    loop is doing (a stuck task, a notification helper that never returns); a second signal ends
+    it at once. The OS releases the singleton lock with the process; the pidfile is removed here.
+    """
+
+    def hard_exit() -> None:
+        status = daemon_status(home)
+        if status is not None and status.pid == os.getpid():
+            with contextlib.suppress(OSError):
+                home.daemon_pid.unlink()
+        log.warning("wire daemon did not stop within %.1fs of the signal; exiting now", SHUTDOWN_GRACE)
+        logging.shutdown()
+        os._exit(0)
+
+    def on_signal() -> None:
+        if stop.is_set():
+            hard_exit()
+        stop.set()
+        watchdog = threading.Timer(SHUTDOWN_GRACE, hard_exit)
+        watchdog.daemon = True
+        watchdog.start()
+
+    return on_signal

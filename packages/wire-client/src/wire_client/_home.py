@@ -166,8 +166,10 @@ class WireHome:
         return self.private_key.is_file() and self.agent_card.is_file()
 
     def ensure_dirs(self) -> None:
-        """Create the directory tree; the config dir (it holds the private key) is chmod 0700."""
-        self.config_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.config_dir, 0o700)
-        for directory in (self.state_dir, self.inbox_dir, self.outbox_dir):
-            directory.mkdir(parents=True, exist_ok=True)
+        """Create the directory tree, every directory 0700 whatever the umask (it holds keys and tokens)."""
+        from wire_client._fs import DIR_MODE, make_private_dirs
+
+        for directory in (self.config_dir, self.state_dir, self.inbox_dir, self.outbox_dir):
+            make_private_dirs(directory)
+        for directory in (self.config_dir, self.state_dir):
+            os.chmod(directory, DIR_MODE)

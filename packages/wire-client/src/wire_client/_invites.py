@@ -22,12 +22,12 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from wire_client._endpoints import Endpoint, Scope
 from wire_client._errors import PairingFailedError, RelayError
 from wire_client._fs import read_json, update_json
 from wire_client._home import WireHome
 from wire_client._inbound import InboundStore, now_stamp
 from wire_client._pairmsg import advertised_endpoints, drop_body, ensure_endpoint, sign_pairing_event
+from wire_client._remote_endpoints import EndpointRefusedError, checked_endpoint, loopback_allowed
 from wire_protocol import (
     INVITE_URL_PREFIX,
     JSON,
@@ -223,10 +223,15 @@ async def accept(agent: WireAgent, text: str) -> InviteAcceptResult:
     if invite.did == agent.did:
         raise PairingFailedError("that is your own invite; send it to the peer instead", reason="own_invite")
     has_slot = bool(agent.relay_state.self_endpoints())
-    own = await ensure_endpoint(agent.pool, agent.relay_state, None if has_slot else invite.relay_url, agent.handle)
+    offered: JSONObject = {"relay_url": invite.relay_url, "slot_id": invite.slot_id, "slot_token": invite.slot_token}
+    try:  # a loopback issuer relay only when we use one ourselves (or are about to: no slot yet)
+        allow_loopback = not has_slot or loopback_allowed(agent.relay_state.self_endpoints())
+        issuer = checked_endpoint(offered, allow_loopback=allow_loopback)
+    except EndpointRefusedError as exc:
+        raise PairingFailedError(f"the invite names an unusable relay slot: {exc}", reason="invite_invalid") from None
+    own = await ensure_endpoint(agent.pool, agent.relay_state, None if has_slot else issuer.relay_url, agent.handle)
     handle = display_handle_from_did(invite.did)
     agent.pin(invite.card)
-    issuer = Endpoint(invite.relay_url.rstrip("/"), invite.slot_id, invite.slot_token, Scope.FEDERATION)
     agent.relay_state.pin_peer_endpoints(handle, [issuer])
     InboundStore(agent.home).forgive(invite.did)
     body = drop_body(agent.identity, advertised_endpoints(own, include_local=False), invite.nonce)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from wire_client import _invites, _mesh
 from wire_client._endpoints import Endpoint, Scope
-from wire_client._errors import PairingFailedError, TrustConflictError, WireClientError
+from wire_client._errors import ConsentRequiredError, PairingFailedError, TrustConflictError, WireClientError
 from wire_client._handle_pair import purge_held, send_ack
 from wire_client._inbound import InboundStore, PendingRequest
 from wire_client._mailbox import EventLog
@@ -30,6 +30,7 @@ from wire_client._pair_results import (
 )
 from wire_client._pairing_hook import PairingContext
 from wire_client._pairmsg import advertised_endpoints, drop_body, ensure_endpoint, same_machine, sign_pairing_event
+from wire_client._remote_endpoints import EndpointRefusedError, checked_endpoint, is_loopback_url, loopback_allowed
 from wire_client._resolve import Resolution, resolve_address
 from wire_client._sas import SasConfig, SasDriver
 from wire_client._sas_state import SasStatus
@@ -64,10 +65,16 @@ class Pairing:
     async def resolve(self, address: str, relay_url: str | None = None) -> Resolution:
         return await resolve_address(self.agent.pool, address, relay_url)
 
-    async def dial(self, name: str, message: JSON | None = None, relay_url: str | None = None) -> DialResult:
-        """ "Go talk to this name": ``nick@domain`` (handle path), a pinned peer, or a local sister."""
+    async def dial(
+        self, name: str, message: JSON | None = None, relay_url: str | None = None, *, approve_pending: bool = True
+    ) -> DialResult:
+        """ "Go talk to this name": ``nick@domain`` (handle path), a pinned peer, or a local sister.
+
+        Dialing someone whose pair request is pending accepts that request; a front-end that acts
+        for a model (MCP) passes ``approve_pending`` only once the operator said yes.
+        """
         if "@" in name:
-            return await self._dial_address(name, message, relay_url)
+            return await self._dial_address(name, message, relay_url, approve_pending)
         steps: list[JSONObject] = []
         handle = self.find_peer(name)
         if handle is not None:
@@ -87,7 +94,9 @@ class Pairing:
         did = self.agent.trust.get(handle)
         return DialResult(name, True, status, via, handle, did.did if did else None, steps=tuple(steps))
 
-    async def _dial_address(self, address: str, message: JSON | None, relay_url: str | None) -> DialResult:
+    async def _dial_address(
+        self, address: str, message: JSON | None, relay_url: str | None, approve_pending: bool
+    ) -> DialResult:
         resolved = await self.resolve(address, relay_url)
         if resolved.card is None or not resolved.slot_id:
             raise PairingFailedError(
@@ -97,9 +106,14 @@ class Pairing:
             raise PairingFailedError(f"{address} is you", reason="self")
         handle = display_handle_from_did(resolved.did)
         steps: list[JSONObject] = [{"step": "resolved", "kind": "federation", "via": resolved.via}]
-        pending = self.inbound.find(handle)
-        if pending is not None and pending.peer_did == resolved.did:
-            accepted = await self.accept(handle)
+        pending = self.inbound.find(resolved.did)
+        if pending is not None:
+            if not approve_pending:
+                raise ConsentRequiredError(
+                    f"{resolved.did} is waiting for your answer to its pair request; dialing it accepts that "
+                    "request and pins it. Ask the operator first, then dial again with their approval."
+                )
+            accepted = await self.accept(resolved.did)
             steps.append({"step": "accepted", "ack": accepted.ack_status})
             await self._maybe_send(handle, message, steps)
             return DialResult(address, True, "accepted", "pending_inbound", handle, resolved.did, address,
@@ -112,14 +126,24 @@ class Pairing:
             return DialResult(address, True, "already_paired", "federation", handle, resolved.did, address,
                               steps=tuple(steps))  # fmt: skip
         has_slot = bool(self.agent.relay_state.self_endpoints())
+        allow_loopback = is_loopback_url(resolved.base_url) or loopback_allowed(self.agent.relay_state.self_endpoints())
+        try:
+            mailbox = checked_endpoint(
+                {"relay_url": resolved.relay_url, "slot_id": resolved.slot_id},
+                allow_loopback=allow_loopback,
+                token_required=False,
+            )
+        except EndpointRefusedError as exc:
+            raise PairingFailedError(
+                f"the directory record of {address} names an unusable mailbox: {exc}", reason="bad_directory_record"
+            ) from None
         own = await ensure_endpoint(
-            self.agent.pool, self.agent.relay_state, None if has_slot else resolved.relay_url, self.agent.handle
+            self.agent.pool, self.agent.relay_state, None if has_slot else mailbox.relay_url, self.agent.handle
         )
         body = drop_body(self.agent.identity, advertised_endpoints(own, include_local=False))
         event = sign_pairing_event(self.agent.identity, resolved.did, "pair_drop", 1100, body)
         # pin (token pending) BEFORE the drop leaves, so an instant ack finds the peer pinned
         pinned_now = self.agent.pin(resolved.card).status == "pinned"
-        mailbox = Endpoint(resolved.relay_url, resolved.slot_id, "", Scope.FEDERATION)
         self.agent.relay_state.pin_peer_endpoints(handle, [mailbox])
         self.inbound.forgive(resolved.did)
         try:
@@ -150,20 +174,27 @@ class Pairing:
         """Accept a pending request: pin VERIFIED with its endpoints and send our ``pair_drop_ack``."""
         request = self.inbound.find(name)
         if request is None:
-            waiting = [p.peer_handle for p in self.inbound.list()]
+            waiting = [p.describe() for p in self.inbound.list()]
             raise PairingFailedError(
-                f"no pending pair request from {name!r}" + (f"; pending: {', '.join(waiting)}" if waiting else ""),
+                f"no pending pair request from {name!r} (names must match exactly)"
+                + ("; pending:\n  " + "\n  ".join(waiting) if waiting else ""),
                 reason="not_found",
+            )
+        endpoints = request.endpoints
+        if not endpoints:
+            raise PairingFailedError(
+                f"the request from {request.peer_did} gives no usable relay slot to answer; reject it",
+                reason="bad_coordinates",
             )
         card = verify_card(request.record.get("peer_card"))
         self.agent.pin(card)
         handle = display_handle_from_did(card.did)
         current = [ep.slot_id for ep in self.agent.relay_state.peer_endpoints(handle)]
-        if self.inbound.accept_coordinates(handle, [ep.slot_id for ep in request.endpoints], current):
-            self.agent.relay_state.pin_peer_endpoints(handle, request.endpoints)
+        if self.inbound.accept_coordinates(handle, [ep.slot_id for ep in endpoints], current):
+            self.agent.relay_state.pin_peer_endpoints(handle, endpoints)
         self.inbound.forgive(card.did)
         verdict = await send_ack(self._context(), handle, card.did, self.agent.pool)
-        self.inbound.delete(handle)
+        self.inbound.delete(card.did)
         return AcceptResult(handle, card.did, request.peer_relay_url, verdict.status, verdict.reason)
 
     async def reject(self, name: str) -> RejectResult:
@@ -171,7 +202,7 @@ class Pairing:
         request = self.inbound.find(name)
         if request is None:
             return RejectResult(name, False, False)
-        self.inbound.delete(request.peer_handle)
+        self.inbound.delete(request.peer_did)
         self.inbound.remember_rejection(request.peer_did, request.event_id or None)
         if self.agent.trust.get(request.peer_handle) is None:
             purge_held(EventLog(self.agent.home.held_dir), request.peer_handle)

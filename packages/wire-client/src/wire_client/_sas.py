@@ -45,7 +45,7 @@ import filelock
 from wire_client._daemon import daemon_status
 from wire_client._endpoints import Endpoint, RelayStateStore, Scope
 from wire_client._errors import PairingFailedError, RelayError, TransportError, TrustError
-from wire_client._fs import lock_path_for
+from wire_client._fs import FILE_MODE, lock_path_for, make_private_dirs
 from wire_client._home import WireHome
 from wire_client._identity import Identity
 from wire_client._inbound import InboundStore
@@ -414,8 +414,8 @@ class SasDriver:
             yield False
             return
         async with lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            file_lock = filelock.FileLock(lock_path_for(path.with_suffix(".driver")), timeout=0)
+            make_private_dirs(path.parent)
+            file_lock = filelock.FileLock(lock_path_for(path.with_suffix(".driver")), timeout=0, mode=FILE_MODE)
             try:
                 file_lock.acquire()
             except filelock.Timeout:

@@ -20,7 +20,7 @@ from typing import Literal
 from wire_client._daemon import daemon_status
 from wire_client._endpoints import Endpoint, RelayStateStore, Scope
 from wire_client._errors import SessionError, WireClientError
-from wire_client._fs import read_json, update_json
+from wire_client._fs import make_private_dirs, read_json, update_json
 from wire_client._home import WireHome
 from wire_client._identity import Identity
 from wire_client._relay import RelayPool
@@ -142,7 +142,7 @@ class SessionRegistry:
             data["by_cwd"] = mapping
             return data, previous if isinstance(previous, str) else None
 
-        self.root.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.root)
         return update_json(self.registry_path, modify, default={})
 
     def home(self, name: str) -> WireHome:
