@@ -51,10 +51,12 @@ async def test_relay_answers_are_read_with_a_bound(hostile_relay: HostileRelay, 
 
     hostile_relay.routes["GET /.well-known/wire/agent"] = enormous
     process = victim.popen("whois", f"big@{hostile_relay.url.removeprefix('http://')}", "--json")
-    _, status, usage = await asyncio.wait_for(asyncio.to_thread(os.wait4, process.pid, 0), timeout=60)
-    assert process.stdout is not None
-    assert process.stderr is not None
-    out, err = process.stdout.read(), process.stderr.read()
+    with process:
+        _, status, usage = await asyncio.wait_for(asyncio.to_thread(os.wait4, process.pid, 0), timeout=60)
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: tell Popen
+        assert process.stdout is not None
+        assert process.stderr is not None
+        out, err = process.stdout.read(), process.stderr.read()
     assert "Traceback" not in err, err
     assert os.waitstatus_to_exitcode(status) != 0
     assert "too large" in (out + err).lower()

@@ -32,7 +32,7 @@ from wire_client._fs import FILE_MODE, atomic_write_json, make_private_dirs, rea
 from wire_client._home import WireHome
 from wire_client._identity import Identity
 from wire_client._mailbox import InboxEvent
-from wire_client._notify import toast
+from wire_client._notify import toast_in_background
 from wire_client._pull import PairingHandler, Puller
 from wire_client._relay import RelayPool, StreamMessage
 from wire_client._send import Sender
@@ -304,7 +304,6 @@ class Daemon:
         self.backoff_initial = backoff_initial
         self.pairing_handler = pairing_handler
         self._lock = filelock.FileLock(home.daemon_lock, mode=FILE_MODE, preserve_lock_file=True)
-        self._toasts: set[asyncio.Task[bool]] = set()
 
     def acquire(self) -> None:
         """Take the singleton lock and write the pidfile, or raise :class:`DaemonAlreadyRunningError`."""
@@ -347,10 +346,7 @@ class Daemon:
             if event.type not in ("pair_drop", "pair_drop_ack", "heartbeat"):
                 by_peer[event.peer] = by_peer.get(event.peer, 0) + 1
         for peer, count in by_peer.items():
-            body = f"{count} new message{'s' if count > 1 else ''} from {peer}"
-            task = asyncio.ensure_future(asyncio.to_thread(toast, f"wire — {peer}", body))
-            self._toasts.add(task)
-            task.add_done_callback(self._toasts.discard)
+            toast_in_background(f"wire — {peer}", f"{count} new message{'s' if count > 1 else ''} from {peer}")
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Acquire, serve until ``stop`` is set (or the task is cancelled), then shut down cleanly."""
@@ -381,8 +377,6 @@ class Daemon:
                 task.result()  # re-raise what stopped the receiver
         finally:
             await pool.close()
-            for toast_task in list(self._toasts):
-                toast_task.cancel()
             self.release()
             log.info("wire daemon stopped")
 

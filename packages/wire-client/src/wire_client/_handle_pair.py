@@ -18,7 +18,6 @@ Called before normal verification for kinds 1100/1101/1201 (protocol §7 step 3)
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from wire_client._endpoints import Endpoint, Scope
@@ -27,7 +26,7 @@ from wire_client._fs import read_json
 from wire_client._inbound import InboundStore, pending_record
 from wire_client._invites import InviteStore
 from wire_client._mailbox import EventLog
-from wire_client._notify import toast
+from wire_client._notify import toast_in_background
 from wire_client._pairing_hook import PairingContext, PairingDecision
 from wire_client._pairmsg import KIND_ACK, advertised_endpoints, coords_body, same_machine, sign_pairing_event
 from wire_client._relay import RelayPool
@@ -236,9 +235,4 @@ def purge_held(home_held: EventLog, handle: str) -> None:
 
 
 def _notify(title: str, body: str) -> None:
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    task = loop.run_in_executor(None, toast, title, body)
-    task.add_done_callback(lambda f: f.exception())
+    toast_in_background(title, body)
