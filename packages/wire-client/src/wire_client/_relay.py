@@ -263,7 +263,7 @@ class RelayClient:
                 body += chunk
                 if len(body) > max_body:
                     raise _oneshot.ResponseTooLargeError(max_body)
-            return response.status, bytes(body).decode(response.get_encoding(), errors="replace")
+            return response.status, bytes(body).decode(response.charset or "utf-8", errors="replace")
 
     async def _json_object(self, method: str, path: str, **kwargs: Any) -> JSONObject:
         _, parsed, text = await self._request(method, path, **kwargs)
