@@ -29,6 +29,8 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# With CI set (or WIRE_REQUIRE_REAL_PARTS=1) a skipped test that needs a real part (PostgreSQL, Chromium,
+# @pytest.mark.real_part) FAILS; locally it is a visible skip (tests/conftest.py). .ci/run sets it.
 pytest: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.reference_a2a import reference_a2a_card
 from wire_protocol._a2a import A2AResolution, DirectoryRecord, a2a_card_for_claim, a2a_endpoint, parse_a2a_card
 from wire_protocol._canonical import compact_json
 from wire_protocol._card import AgentCard, build_agent_card
@@ -24,64 +25,81 @@ CLAIMED = "2026-05-23T00:00:00Z"
 
 def project(card: AgentCard = PROFILED, relay_url: str | None = "https://wireup.net/", nick: str = "paul") -> Any:
     return a2a_card_for_claim(
-        nick=nick, did=card.did, card=card.to_json(), slot_id=SLOT, relay_url=relay_url, claimed_at=CLAIMED
+        nick=nick,
+        did=card.did,
+        card=card.to_json(),
+        slot_id=SLOT,
+        relay_url=relay_url,
+        claimed_at=CLAIMED,
+        relay_base="https://relay.example/",
+    )
+
+
+def reference(card: AgentCard = PROFILED, relay_url: str | None = "https://wireup.net/") -> Any:
+    return reference_a2a_card(
+        nick="paul", did=card.did, card=card.to_json(), slot_id=SLOT, relay_url=relay_url, claimed_at=CLAIMED
     )
 
 
 def test_projection_exact_shape() -> None:
     card = PROFILED.to_json()
     assert project() == {
-        "id": "did:wire:paul-34750f98",
         "name": "Paul B.",
         "description": "ship it",
+        "supportedInterfaces": [
+            {"url": "https://relay.example/a2a/paul", "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}
+        ],
+        "provider": {"organization": "wire", "url": "https://github.com/SlanchaAi/wire"},
         "version": "wire/0.5",
-        "endpoint": "https://wireup.net/v1/handle/intro/paul",
-        "provider": {"name": "wire", "url": "https://github.com/SlanchaAi/wire"},
-        "capabilities": {"streaming": False, "pushNotifications": False, "extendedAgentCard": True},
-        "securitySchemes": {
-            "ed25519-event-sig": {
-                "type": "signature",
-                "alg": "EdDSA",
-                "description": (
-                    "Wire-style signed events (kind=1100 pair_drop for intro; verify against embedded card pubkey)."
-                ),
-            }
-        },
-        "security": [{"ed25519-event-sig": []}],
-        "skills": [],
-        "extensions": [
-            {
-                "uri": "https://slancha.ai/wire/ext/v0.5",
-                "description": (
-                    "Wire-native fields: full signed agent-card, profile blob, DID, slot_id, mailbox relay coords."
-                ),
-                "required": False,
-                "params": {
-                    "did": "did:wire:paul-34750f98",
-                    "handle": "paul",
-                    "slot_id": SLOT,
-                    "relay_url": "https://wireup.net/",
-                    "card": card,
-                    "profile": {
-                        "schema_version": "v0.5",
-                        "display_name": "Paul B.",
-                        "motto": "ship it",
-                        "emoji": "📞",
+        "capabilities": {
+            "streaming": False,
+            "pushNotifications": False,
+            "extensions": [
+                {
+                    "uri": "https://slancha.ai/wire/ext/v0.5",
+                    "description": (
+                        "Wire-native fields: full signed agent-card, profile blob, DID, slot_id, mailbox relay coords."
+                    ),
+                    "required": False,
+                    "params": {
+                        "did": "did:wire:paul-34750f98",
+                        "handle": "paul",
+                        "slot_id": SLOT,
+                        "relay_url": "https://wireup.net/",
+                        "card": card,
+                        "profile": {
+                            "schema_version": "v0.5",
+                            "display_name": "Paul B.",
+                            "motto": "ship it",
+                            "emoji": "📞",
+                        },
+                        "claimed_at": CLAIMED,
                     },
-                    "claimed_at": CLAIMED,
-                },
+                }
+            ],
+        },
+        "defaultInputModes": ["text/plain"],
+        "defaultOutputModes": ["text/plain"],
+        "skills": [
+            {
+                "id": "wire",
+                "name": "wire",
+                "description": project()["skills"][0]["description"],
+                "tags": ["wire", "pairing"],
             }
         ],
-        "signature": card["signature"],
     }
 
 
-def test_projection_without_profile_defaults() -> None:
+def test_projection_required_fields_are_never_empty() -> None:
+    """A2A v1.0 REQUIRED fields (protobuf does not enforce them, so we do)."""
     doc = project(PLAIN, relay_url=None)
     assert doc["name"] == "paul"  # the nick, not the card's "Paul"
-    assert doc["description"] == ""
-    assert doc["endpoint"] == "/v1/handle/intro/paul"
-    params = doc["extensions"][0]["params"]
+    assert doc["description"] == "paul, an agent on wire"
+    assert doc["version"]
+    assert doc["supportedInterfaces"][0]["url"] == "https://relay.example/a2a/paul"
+    assert all(skill["id"] and skill["name"] and skill["description"] and skill["tags"] for skill in doc["skills"])
+    params = doc["capabilities"]["extensions"][0]["params"]
     assert params["profile"] is None
     assert params["relay_url"] is None
 
@@ -90,11 +108,8 @@ def test_projection_non_string_profile_fields_fall_back() -> None:
     card = PLAIN.to_json()
     card["profile"] = {"display_name": 7, "motto": ["x"]}
     doc = a2a_card_for_claim(nick="paul", did=PLAIN.did, card=card, slot_id=SLOT, relay_url="", claimed_at=None)
-    assert (doc["name"], doc["description"]) == ("paul", "")
-    unsigned = PLAIN.to_json()
-    del unsigned["signature"]
-    doc = a2a_card_for_claim(nick="paul", did=PLAIN.did, card=unsigned, slot_id=SLOT, relay_url="", claimed_at=None)
-    assert doc["signature"] is None
+    assert (doc["name"], doc["description"]) == ("paul", "paul, an agent on wire")
+    assert doc["supportedInterfaces"][0]["url"] == "/a2a/paul"  # no base known: relative
 
 
 @pytest.mark.parametrize(
@@ -110,7 +125,7 @@ def test_projection_non_string_profile_fields_fall_back() -> None:
 )
 def test_endpoint(relay_url: str | None, endpoint: str) -> None:
     assert a2a_endpoint("paul", relay_url) == endpoint
-    assert project(relay_url=relay_url)["endpoint"] == endpoint
+    assert reference(relay_url=relay_url)["endpoint"] == endpoint
 
 
 def test_projection_does_not_alias_input() -> None:
@@ -118,8 +133,8 @@ def test_projection_does_not_alias_input() -> None:
     doc: Any = a2a_card_for_claim(
         nick="paul", did=PROFILED.did, card=card, slot_id=SLOT, relay_url=None, claimed_at=None
     )
-    doc["extensions"][0]["params"]["card"]["name"] = "changed"
-    doc["extensions"][0]["params"]["profile"]["motto"] = "changed"
+    doc["capabilities"]["extensions"][0]["params"]["card"]["name"] = "changed"
+    doc["capabilities"]["extensions"][0]["params"]["profile"]["motto"] = "changed"
     assert card == PROFILED.data
 
 
@@ -127,8 +142,9 @@ def test_projection_is_json_serializable() -> None:
     assert compact_json(project()).startswith(b'{"capabilities":')
 
 
-def test_parse_own_projection() -> None:
-    doc = project()
+@pytest.mark.parametrize("shape", [project, reference], ids=["ours-v1.0", "reference-relay"])
+def test_parse_both_shapes(shape: Any) -> None:
+    doc = shape()
     result = parse_a2a_card(doc)
     assert result == A2AResolution(
         did=PROFILED.did,
@@ -146,10 +162,20 @@ def test_parse_own_projection() -> None:
     )
 
 
-def test_extension_selected_by_prefix() -> None:
-    doc = project()
-    ext = doc["extensions"][0]
-    doc["extensions"] = [{"uri": "https://example.com/other", "params": {"did": "x"}}, "junk", ext]
+def _extensions(doc: Any) -> Any:
+    return (
+        doc["capabilities"]["extensions"]
+        if "capabilities" in doc and "extensions" in doc["capabilities"]
+        else doc["extensions"]
+    )
+
+
+@pytest.mark.parametrize("shape", [project, reference], ids=["ours-v1.0", "reference-relay"])
+def test_extension_selected_by_prefix(shape: Any) -> None:
+    doc = shape()
+    extensions = _extensions(doc)
+    ext = extensions[0]
+    extensions[:] = [{"uri": "https://example.com/other", "params": {"did": "x"}}, "junk", ext]
     ext["uri"] = "https://slancha.ai/wire/ext/v0.9"
     assert parse_a2a_card(doc).card == PROFILED
     assert A2A_EXTENSION_URI.startswith("https://slancha.ai/wire/ext")
@@ -157,7 +183,7 @@ def test_extension_selected_by_prefix() -> None:
 
 def test_extension_without_card() -> None:
     doc = project()
-    doc["extensions"][0]["params"]["card"] = None
+    _extensions(doc)[0]["params"]["card"] = None
     result = parse_a2a_card(doc)
     assert result.card is None
     assert result.a2a_only is False
@@ -165,7 +191,7 @@ def test_extension_without_card() -> None:
 
 
 def test_degraded_parse_without_extension() -> None:
-    doc = project()
+    doc = reference()
     doc["extensions"] = [{"uri": "https://github.com/laulpogan/wire/ext/v0.5", "params": {}}]
     result = parse_a2a_card(doc)
     assert result.a2a_only is True
@@ -178,9 +204,17 @@ def test_degraded_parse_without_extension() -> None:
     assert parse_a2a_card(doc).a2a_only is True
 
 
-def test_forged_card_in_params_rejected() -> None:
+def test_v1_card_without_wire_extension_is_refused() -> None:
     doc = project()
-    doc["extensions"][0]["params"]["card"]["name"] = "Mallory"
+    doc["capabilities"]["extensions"] = []
+    with pytest.raises(CardError, match="no wire extension"):
+        parse_a2a_card(doc)
+
+
+@pytest.mark.parametrize("shape", [project, reference], ids=["ours-v1.0", "reference-relay"])
+def test_forged_card_in_params_rejected(shape: Any) -> None:
+    doc = shape()
+    _extensions(doc)[0]["params"]["card"]["name"] = "Mallory"
     with pytest.raises(CardError, match="signature") as info:
         parse_a2a_card(doc)
     assert info.value.code == "card_bad_signature"
@@ -189,7 +223,7 @@ def test_forged_card_in_params_rejected() -> None:
 def test_params_did_must_match_card() -> None:
     other = build_agent_card(SigningKey(b"\x02" * 32), "mallory")
     doc = project()
-    doc["extensions"][0]["params"]["card"] = other.to_json()
+    _extensions(doc)[0]["params"]["card"] = other.to_json()
     with pytest.raises(CardError, match="did") as info:
         parse_a2a_card(doc)
     assert info.value.code == "directory_did_mismatch"

@@ -34,13 +34,13 @@ async def test_claim_then_lookup(client: Client) -> None:
     assert "slot_token" not in str(record)
 
     a2a = await (await client.get("/.well-known/agent-card.json?handle=alice")).json()
-    assert a2a["id"] == alice.did
     assert a2a["name"] == "Alice A."
     assert a2a["description"] == "hi"
-    assert a2a["endpoint"] == "/v1/handle/intro/alice"
-    assert a2a["extensions"][0]["uri"] == A2A_EXTENSION_URI
-    assert a2a["extensions"][0]["params"]["slot_id"] == slot_id
-    assert a2a["signature"] == alice.card.to_json()["signature"]
+    assert a2a["supportedInterfaces"][0]["url"] == str(client.make_url("/a2a/alice"))
+    extension = a2a["capabilities"]["extensions"][0]
+    assert extension["uri"] == A2A_EXTENSION_URI
+    assert extension["params"]["slot_id"] == slot_id
+    assert extension["params"]["card"] == alice.card.to_json()
 
 
 async def test_lookup_errors(client: Client) -> None:

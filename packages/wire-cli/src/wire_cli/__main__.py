@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Entry point of the ``wire`` command (``python -m wire_cli`` works too).
 
-Adopts the cwd's session first (before any argument parsing, as the reference does). ``wire whoami``
-and ``wire send`` are answered without importing typer (statuslines run whoami several times a
+Adopts the cwd's session first (before any argument parsing, as the reference does). ``wire --version``,
+``wire whoami`` and ``wire send`` are answered without importing typer (statuslines run whoami several times a
 second; typer's argument coercion imports pydantic). Anything unusual falls through to typer.
 """
 
@@ -23,6 +23,15 @@ def _fast_whoami(argv: list[str]) -> int | None:
     return whoami.run(json_flag="--json" in flags, short="--short" in flags, colored="--colored" in flags)
 
 
+def _fast_version(argv: list[str]) -> bool:
+    if argv not in (["--version"], ["-V"]):
+        return False
+    from wire_cli.__about__ import __version__
+
+    sys.stdout.write(f"wire {__version__}\n")
+    return True
+
+
 def _fast_send(argv: list[str]) -> bool:
     if argv[:1] != ["send"]:
         return False
@@ -41,6 +50,9 @@ def main() -> None:
         from wire_cli._env import adopt_session
 
         adopt_session()
+        if _fast_version(sys.argv[1:]):
+            sys.stdout.flush()
+            sys.exit(0)
         code = _fast_whoami(sys.argv[1:])
         if code is not None:
             sys.stdout.flush()

@@ -2,9 +2,9 @@
 """wire-protocol: the sans-IO core of wire.
 
 Canonical JSON, Ed25519 identities and DIDs, agent-cards, signed events, kinds, handles, pairing
-math (code phrases, SPAKE2, SAS, sealed bootstrap), invite URLs, the A2A card projection and the
-agent's character. Nothing here touches the network, the file system or the clock: time and
-randomness are passed in.
+math (code phrases, SPAKE2, SAS, sealed bootstrap), invite URLs, the A2A card projection, the
+agent's character, sealed bodies (wire-x25519.v1) and liveness probes. Nothing here touches the
+network, the file system or the clock: time and randomness are passed in.
 """
 
 from wire_protocol.__about__ import __version__
@@ -14,6 +14,7 @@ from wire_protocol._a2a import (
     DirectoryRecord,
     a2a_card_for_claim,
     a2a_endpoint,
+    a2a_interface_url,
     parse_a2a_card,
 )
 from wire_protocol._canonical import JSON, JSONObject, canonical_bytes, compact_json, loads
@@ -95,6 +96,16 @@ from wire_protocol._pairing import (
     parse_code_phrase,
     seal_bootstrap,
 )
+from wire_protocol._probe import (
+    MAX_PROBE_NONCE_CHARS,
+    PROBE_TYPE,
+    Probe,
+    ProbeStep,
+    build_probe,
+    build_probe_answer,
+    new_probe_nonce,
+    parse_probe,
+)
 from wire_protocol._relay_api import (
     A2A_EXTENSION_PREFIX,
     A2A_EXTENSION_URI,
@@ -109,6 +120,19 @@ from wire_protocol._relay_api import (
     SLOT_QUOTA_BYTES,
     SLOT_TOKEN_RE,
 )
+from wire_protocol._seal import MAX_SEALED_PLAINTEXT_BYTES, SEAL_NONCE_BYTES
+from wire_protocol._sealed import (
+    SEALED_ENCODING,
+    OpenedBody,
+    card_dh_public,
+    card_with_dh_pubkey,
+    is_sealed,
+    open_body,
+    open_event,
+    own_dh_pubkey,
+    seal_body,
+    seal_event,
+)
 from wire_protocol._trust import Tier
 from wire_protocol.errors import (
     CanonicalizationError,
@@ -120,6 +144,16 @@ from wire_protocol.errors import (
     KeyFormatError,
     PairingError,
     SasMismatchError,
+    SealedFormatError,
+    SealedMacError,
+    SealedPaddingError,
+    SealedPlaintextError,
+    SealedRecipientError,
+    SealedSenderError,
+    SealError,
+    SealingKeyError,
+    SealTooLargeError,
+    UnsupportedSealError,
     VerificationError,
     WireError,
 )
@@ -144,11 +178,16 @@ __all__ = [
     "LIST_LIMIT_MAX",
     "MAX_EVENT_BYTES",
     "MAX_INVITE_URL_BYTES",
+    "MAX_PROBE_NONCE_CHARS",
+    "MAX_SEALED_PLAINTEXT_BYTES",
     "PAIR_ID_RE",
     "PAIR_SLOT_TTL_SECONDS",
+    "PROBE_TYPE",
     "PROFILE_FIELDS",
     "PROFILE_SCHEMA_VERSION",
     "RESERVED_NICKS",
+    "SEALED_ENCODING",
+    "SEAL_NONCE_BYTES",
     "SLOT_ID_RE",
     "SLOT_QUOTA_BYTES",
     "SLOT_TOKEN_RE",
@@ -172,14 +211,27 @@ __all__ = [
     "KeyFormatError",
     "Kind",
     "KindClass",
+    "OpenedBody",
     "PairingError",
     "Palette",
+    "Probe",
+    "ProbeStep",
     "SasMismatchError",
+    "SealError",
+    "SealTooLargeError",
+    "SealedFormatError",
+    "SealedMacError",
+    "SealedPaddingError",
+    "SealedPlaintextError",
+    "SealedRecipientError",
+    "SealedSenderError",
+    "SealingKeyError",
     "SigningKey",
     "Spake2Session",
     "Tier",
     "TrustLookup",
     "TrustedKey",
+    "UnsupportedSealError",
     "VerificationError",
     "VerifiedEvent",
     "WireAddress",
@@ -187,6 +239,7 @@ __all__ = [
     "__version__",
     "a2a_card_for_claim",
     "a2a_endpoint",
+    "a2a_interface_url",
     "b64decode_exact",
     "b64encode",
     "bare_handle",
@@ -194,8 +247,12 @@ __all__ = [
     "build_agent_card",
     "build_bootstrap_payload",
     "build_event",
+    "build_probe",
+    "build_probe_answer",
     "canonical_bytes",
     "card_canonical",
+    "card_dh_public",
+    "card_with_dh_pubkey",
     "character_for",
     "character_from_did",
     "check_schema_version",
@@ -212,6 +269,7 @@ __all__ = [
     "format_timestamp",
     "generate_code_phrase",
     "is_known_kind",
+    "is_sealed",
     "is_valid_domain",
     "is_valid_nick",
     "kind_class",
@@ -220,17 +278,24 @@ __all__ = [
     "make_key_id",
     "mint_invite",
     "new_invite_nonce",
+    "new_probe_nonce",
     "nick_syntax_ok",
+    "open_body",
     "open_bootstrap",
+    "open_event",
+    "own_dh_pubkey",
     "parse_a2a_card",
     "parse_address",
     "parse_bootstrap_payload",
     "parse_code_phrase",
     "parse_invite",
+    "parse_probe",
     "parse_timestamp",
     "relay_url_for_domain",
     "sanitize_display_text",
+    "seal_body",
     "seal_bootstrap",
+    "seal_event",
     "sign_card",
     "sign_event",
     "terminal_supports_emoji",

@@ -18,19 +18,26 @@ from wire_protocol.errors import CardError
 
 __all__ = [
     "A2A_CARD_VERSION",
+    "A2A_PROTOCOL_BINDING",
+    "A2A_PROTOCOL_VERSION",
     "A2AResolution",
     "DirectoryRecord",
     "a2a_card_for_claim",
     "a2a_endpoint",
+    "a2a_interface_url",
     "parse_a2a_card",
 ]
 
 A2A_CARD_VERSION = "wire/0.5"
-_PROVIDER: JSONObject = {"name": "wire", "url": "https://github.com/SlanchaAi/wire"}
-_CAPABILITIES: JSONObject = {"streaming": False, "pushNotifications": False, "extendedAgentCard": True}
-_SCHEME = "ed25519-event-sig"
-_SCHEME_DESCRIPTION = "Wire-style signed events (kind=1100 pair_drop for intro; verify against embedded card pubkey)."
+#: the JSON-RPC binding and protocol version our relay's A2A interface speaks (A2A v1.0)
+A2A_PROTOCOL_BINDING = "JSONRPC"
+A2A_PROTOCOL_VERSION = "1.0"
+_PROVIDER: JSONObject = {"organization": "wire", "url": "https://github.com/SlanchaAi/wire"}
 _EXTENSION_DESCRIPTION = "Wire-native fields: full signed agent-card, profile blob, DID, slot_id, mailbox relay coords."
+_SKILL_DESCRIPTION = (
+    "Talks over wire: signed, end-to-end verified events after a one-time pairing. A2A messages are "
+    "answered with how to pair (`wire dial <nick>@<relay host>`); nothing is delivered without pairing."
+)
 
 
 def a2a_endpoint(nick: str, relay_url: str | None) -> str:
@@ -38,6 +45,11 @@ def a2a_endpoint(nick: str, relay_url: str | None) -> str:
     if relay_url:
         return f"{relay_url.rstrip('/')}/v1/handle/intro/{nick}"
     return f"/v1/handle/intro/{nick}"
+
+
+def a2a_interface_url(nick: str, relay_base: str | None) -> str:
+    """The A2A JSON-RPC URL a relay serves for ``nick``: ``<relay_base>/a2a/<nick>``."""
+    return f"{(relay_base or '').rstrip('/')}/a2a/{nick}"
 
 
 def a2a_card_for_claim(
@@ -48,36 +60,50 @@ def a2a_card_for_claim(
     slot_id: str,
     relay_url: str | None,
     claimed_at: str | None,
+    relay_base: str | None = None,
 ) -> JSONObject:
-    """The A2A document a relay serves at ``/.well-known/agent-card.json?handle=<nick>``."""
+    """The A2A v1.0 agent card a relay serves at ``/.well-known/agent-card.json?handle=<nick>``.
+
+    Every field is one of the v1.0 ``AgentCard`` message, so the official SDK parses it strictly
+    (unknown fields rejected). The wire record travels in ``capabilities.extensions`` under our
+    extension URI; the one interface is the relay's JSON-RPC answer point for the nick
+    (``relay_base`` is the relay's public base URL). The reference relay serves an older shape
+    (top-level ``id``, ``endpoint``, ``extensions``); :func:`parse_a2a_card` reads both.
+    """
     profile = copy.deepcopy(card.get("profile"))
     display_name = profile.get("display_name") if isinstance(profile, dict) else None
     motto = profile.get("motto") if isinstance(profile, dict) else None
-    card_copy = copy.deepcopy(card)
     params: JSONObject = {
         "did": did,
         "handle": nick,
         "slot_id": slot_id,
         "relay_url": relay_url,
-        "card": card_copy,
+        "card": copy.deepcopy(card),
         "profile": profile,
         "claimed_at": claimed_at,
     }
     return {
-        "id": did,
-        "name": display_name if isinstance(display_name, str) else nick,
-        "description": motto if isinstance(motto, str) else "",
-        "version": A2A_CARD_VERSION,
-        "endpoint": a2a_endpoint(nick, relay_url),
-        "provider": copy.deepcopy(_PROVIDER),
-        "capabilities": copy.deepcopy(_CAPABILITIES),
-        "securitySchemes": {_SCHEME: {"type": "signature", "alg": "EdDSA", "description": _SCHEME_DESCRIPTION}},
-        "security": [{_SCHEME: []}],
-        "skills": [],
-        "extensions": [
-            {"uri": A2A_EXTENSION_URI, "description": _EXTENSION_DESCRIPTION, "required": False, "params": params}
+        "name": display_name if isinstance(display_name, str) and display_name else nick,
+        "description": motto if isinstance(motto, str) and motto else f"{nick}, an agent on wire",
+        "supportedInterfaces": [
+            {
+                "url": a2a_interface_url(nick, relay_base),
+                "protocolBinding": A2A_PROTOCOL_BINDING,
+                "protocolVersion": A2A_PROTOCOL_VERSION,
+            }
         ],
-        "signature": copy.deepcopy(card.get("signature")),
+        "provider": copy.deepcopy(_PROVIDER),
+        "version": A2A_CARD_VERSION,
+        "capabilities": {
+            "streaming": False,
+            "pushNotifications": False,
+            "extensions": [
+                {"uri": A2A_EXTENSION_URI, "description": _EXTENSION_DESCRIPTION, "required": False, "params": params}
+            ],
+        },
+        "defaultInputModes": ["text/plain"],
+        "defaultOutputModes": ["text/plain"],
+        "skills": [{"id": "wire", "name": "wire", "description": _SKILL_DESCRIPTION, "tags": ["wire", "pairing"]}],
     }
 
 
@@ -165,14 +191,18 @@ class A2AResolution:
 
 
 def _wire_extension(doc: JSONObject) -> JSONObject | None:
-    extensions = doc.get("extensions")
-    if not isinstance(extensions, list):
-        return None
-    for entry in extensions:
-        if isinstance(entry, dict):
-            uri = entry.get("uri")
-            if isinstance(uri, str) and uri.startswith(A2A_EXTENSION_PREFIX):
-                return entry
+    """The first extension with the wire prefix: A2A v1.0 keeps them in ``capabilities.extensions``,
+    the reference relay's cards at the top level; both are read."""
+    capabilities = doc.get("capabilities")
+    places = [capabilities.get("extensions") if isinstance(capabilities, dict) else None, doc.get("extensions")]
+    for extensions in places:
+        if not isinstance(extensions, list):
+            continue
+        for entry in extensions:
+            if isinstance(entry, dict):
+                uri = entry.get("uri")
+                if isinstance(uri, str) and uri.startswith(A2A_EXTENSION_PREFIX):
+                    return entry
     return None
 
 

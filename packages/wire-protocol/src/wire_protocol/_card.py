@@ -84,6 +84,15 @@ class AgentCard:
         return copy.deepcopy(value) if isinstance(value, dict) else {}
 
     @property
+    def dh_pubkey(self) -> str | None:
+        """The card's advertised X25519 key (base64 text, unchecked); ``None`` when it has none.
+
+        Check it with ``card_dh_public`` before use; its presence switches sealing on.
+        """
+        value = self.data.get("dh_pubkey")
+        return value if isinstance(value, str) else None
+
+    @property
     def schema_version(self) -> str | None:
         value = self.data.get("schema_version")
         return value if isinstance(value, str) else None

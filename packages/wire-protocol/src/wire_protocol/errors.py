@@ -19,6 +19,16 @@ __all__ = [
     "KeyFormatError",
     "PairingError",
     "SasMismatchError",
+    "SealError",
+    "SealTooLargeError",
+    "SealedFormatError",
+    "SealedMacError",
+    "SealedPaddingError",
+    "SealedPlaintextError",
+    "SealedRecipientError",
+    "SealedSenderError",
+    "SealingKeyError",
+    "UnsupportedSealError",
     "VerificationError",
     "WireError",
 ]
@@ -103,3 +113,67 @@ class InviteExpiredError(InviteError):
     """An invite URL is past its expiry time."""
 
     code = "invite_expired"
+
+
+class SealError(WireError, ValueError):
+    """A body cannot be sealed, or a sealed body cannot be opened (wire-x25519.v1).
+
+    Callers that only need "readable or not" catch this class; the subclasses say why, for logs
+    and for the operator. None of them carries key material or plaintext.
+    """
+
+    code = "seal_failed"
+
+
+class SealTooLargeError(SealError):
+    """The body's JSON text is empty or longer than a sealed body may be (1..65,535 bytes)."""
+
+    code = "sealed_body_too_large"
+
+
+class SealingKeyError(SealError):
+    """A ``dh_pubkey`` is missing, malformed, low-order, or not the one the card's Ed25519 key implies."""
+
+    code = "bad_dh_pubkey"
+
+
+class UnsupportedSealError(SealError):
+    """The event uses an encryption scheme or payload version this implementation does not know."""
+
+    code = "sealed_unsupported"
+
+
+class SealedFormatError(SealError):
+    """The sealed event or its payload is malformed (shape, base64, length)."""
+
+    code = "sealed_malformed"
+
+
+class SealedRecipientError(SealError):
+    """The sealed event is addressed to somebody else: ``to`` is not our DID. Checked before any crypto."""
+
+    code = "sealed_wrong_recipient"
+
+
+class SealedSenderError(SealError):
+    """The card given for the sender is not the card of the event's ``from``."""
+
+    code = "sealed_wrong_sender"
+
+
+class SealedMacError(SealError):
+    """The MAC does not match: tampered ciphertext, other from/to, or sealed to a different key."""
+
+    code = "sealed_bad_mac"
+
+
+class SealedPaddingError(SealError):
+    """The decrypted buffer's length prefix or padding is wrong (padding bytes must be zero)."""
+
+    code = "sealed_bad_padding"
+
+
+class SealedPlaintextError(SealError):
+    """The decrypted plaintext is not UTF-8 JSON."""
+
+    code = "sealed_bad_plaintext"

@@ -128,8 +128,25 @@ PUBLIC_PATHS: J = {
             "summary": "A2A agent-card of a nick (wire extension carries the record)",
             "parameters": [HANDLE_QUERY],
             "responses": {
-                "200": json_content({"type": "object", "required": ["id", "name", "extensions"]}, "A2A card"),
+                "200": json_content(
+                    {"type": "object", "required": ["name", "supportedInterfaces", "capabilities", "skills"]},
+                    "A2A v1.0 agent card (the wire record in capabilities.extensions)",
+                ),
                 **errors(400, 404),
+            },
+        }
+    },
+    "/a2a/{nick}": {
+        "post": {
+            "summary": "A2A JSON-RPC interface of a nick: every call is answered -32004, nothing is delivered",
+            "parameters": [{"name": "nick", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {
+                "200": json_content(
+                    {"type": "object", "required": ["jsonrpc", "error"]}, "JSON-RPC error saying how to pair"
+                ),
+                "404": json_content({"type": "object", "required": ["jsonrpc", "error"]}, "nick not claimed"),
+                **errors(413),
             },
         }
     },

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from wire_relay import routes_directory, routes_events, routes_pages, routes_pairing, sse
+from wire_relay import routes_a2a, routes_directory, routes_events, routes_pages, routes_pairing, sse
 from wire_relay.config import RelayConfig
 from wire_relay.errors import error_middleware
 from wire_relay.log import server_log
@@ -45,7 +45,12 @@ def create_app(config: RelayConfig, *, store: Store | None = None) -> web.Applic
     ):
         app.add_routes(table)
     if config.public_routes:
-        for table in (routes_pages.public_routes, routes_pairing.public_routes, routes_directory.public_routes):
+        for table in (
+            routes_pages.public_routes,
+            routes_pairing.public_routes,
+            routes_directory.public_routes,
+            routes_a2a.public_routes,
+        ):
             app.add_routes(table)
     app.cleanup_ctx.append(_store_ctx(store is None))
     app.cleanup_ctx.append(_background_ctx)

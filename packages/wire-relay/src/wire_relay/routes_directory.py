@@ -23,7 +23,6 @@ from wire_protocol import (
     CardError,
     CardTrust,
     VerificationError,
-    a2a_card_for_claim,
     bare_handle,
     compact_json,
     display_handle_from_did,
@@ -164,7 +163,7 @@ async def unclaim(request: web.Request) -> web.Response:
     return json_response({"nick": nick, "status": "unclaimed"})
 
 
-def _nick_query(request: web.Request) -> str:
+def nick_query(request: web.Request) -> str:
     handle = request.query.get("handle")
     if handle is None:
         fail(400, "missing query parameter `handle`")
@@ -176,29 +175,11 @@ def _nick_query(request: web.Request) -> str:
 
 @public_routes.get("/.well-known/wire/agent")
 async def well_known_agent(request: web.Request) -> web.Response:
-    nick = _nick_query(request)
+    nick = nick_query(request)
     record = await request.app[STORE].get_handle(nick)
     if record is None:
         fail(404, "nick not claimed", nick=nick)
     return json_response(_record_json(record))
-
-
-@public_routes.get("/.well-known/agent-card.json")
-async def well_known_a2a(request: web.Request) -> web.Response:
-    nick = _nick_query(request)
-    record = await request.app[STORE].get_handle(nick)
-    if record is None:
-        fail(404, "nick not claimed", nick=nick)
-    return json_response(
-        a2a_card_for_claim(
-            nick=record.nick,
-            did=record.did,
-            card=record.card,
-            slot_id=record.slot_id,
-            relay_url=record.relay_url,
-            claimed_at=record.claimed_at,
-        )
-    )
 
 
 def profile_summary(record: HandleRecord) -> dict[str, object]:

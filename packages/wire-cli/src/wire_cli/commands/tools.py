@@ -276,12 +276,12 @@ def completions(
 ) -> None:
     """Print the shell completion script (e.g. `wire completions bash >> ~/.bashrc`)."""
     with cli(False) as ctx:
-        try:
-            from typer._completion_shared import get_completion_script
-        except ImportError as exc:  # pragma: no cover - typer layout changed
-            raise CliError(f"this typer version cannot generate completions ({exc})") from None
+        from typer._completion_shared import get_completion_script  # typer has no public name for it
+
         if shell not in ("bash", "zsh", "fish", "powershell", "pwsh"):
             raise CliError(f"unknown shell {shell!r}", hint="bash, zsh, fish or powershell", code="usage", exit_code=2)
+        # the script calls back `_WIRE_COMPLETE=complete_<shell> wire`, which typer's own completion
+        # machinery answers (the root app is built with add_completion=True for that)
         ctx.out.line(get_completion_script(prog_name="wire", complete_var="_WIRE_COMPLETE", shell=shell).rstrip("\n"))
 
 
