@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Wire, parallel
+from tests.helpers.cli import Wire, parallel
 from tests.helpers.relay_process import RelayProcess, RelayProcessError
 from wire_client import DaemonPid, WireHome, daemon_status
 

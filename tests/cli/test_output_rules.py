@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import WIRE, Wire, base_env, parallel
+from tests.helpers.cli import WIRE, Wire, base_env, parallel
 
 CANONICAL = ("init", "whoami", "here", "peers", "whois", "dial", "pending", "accept", "reject", "send", "tail")
 HIDDEN = ("pair-accept", "pair-reject", "pair-list-inbound", "add")

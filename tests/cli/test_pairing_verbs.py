@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import IO
 
-from tests.cli.conftest import Wire, parallel
+from tests.helpers.cli import Wire, parallel
 from tests.helpers.relay_process import RelayProcess
 
 LINE_WAIT = 20.0

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.cli.conftest import WIRE, Wire, base_env, parallel
+from tests.helpers.cli import WIRE, Wire, base_env, parallel
 from tests.helpers.relay_process import RelayProcess
 
 
@@ -40,7 +40,7 @@ def test_send_skips_aiohttp_and_queues_while_the_relay_is_down(tmp_path: Path, u
         assert traced.returncode == 0, traced.stderr
         assert '"status": "delivered"' in traced.stdout
         imported = {line.rsplit("|", 1)[-1].strip() for line in traced.stderr.splitlines() if "|" in line}
-        assert "wire_client._relay" in imported
+        assert "wire_client._relay.client" in imported
         assert not {"aiohttp", "spake2"} & imported
 
         relay.kill()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.conftest import Wire, parallel
+from tests.helpers.cli import Wire, parallel
 
 
 def test_sessions_lifecycle(tmp_path: Path, user_home: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Wire, parallel
+from tests.helpers.cli import Wire, parallel
 
 
 def test_setup_apply_merges_backs_up_and_is_idempotent(wire: Wire, user_home: Path) -> None:

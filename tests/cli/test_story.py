@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Result, Wire, parallel
+from tests.helpers.cli import Result, Wire, parallel
 from tests.helpers.relay_process import RelayProcess
 
 

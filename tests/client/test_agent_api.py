@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 import wire_client
-from tests.client.conftest import inbox_lines, make_agent, pair_manually, paired_agents, uniq, wait_for
 from tests.client.test_relay_client import reference_relay  # noqa: F401 - fixture
+from tests.helpers.agents import inbox_lines, make_agent, pair_manually, paired_agents, uniq, wait_for
 from tests.helpers.relay_process import RelayProcess
 from wire_client import InboxEvent, Receiver, WireAgent
 
@@ -71,8 +75,24 @@ async def test_receiver_falls_back_to_wake_and_poll(reference_relay: str, tmp_pa
             await asyncio.gather(task, return_exceptions=True)
 
 
+# the public names of wire-client before the layer folders (issue 11): none may go away
+_NAMES_BEFORE_LAYOUT = """AcceptResult AlreadyInitializedError BindResult CapabilityError CursorStore Daemon
+DaemonAlreadyRunningError DaemonError DaemonPid DefaultPairingHandler DialResult DisplayOverride Endpoint EventLog
+HomeError Identity IdentityMismatchError InboxEvent InitResult InviteAcceptResult InviteResult LocalPairResult
+LockTimeoutError NewSessionResult NotInitializedError OutboxStore PairAllLocalResult Pairing PairingContext
+PairingDecision PairingFailedError PairingHandler PeerInfo PeerNotFoundError PendingRequest PinResult PostResult
+PullReport Puller Receiver RejectResult Rejection RelayAttachment RelayClient RelayError RelayInfo RelayPool
+RelayProtocolError RelayStateStore RelayTimeout RelayUnreachable Resolution RotateResult SasConfig SasStatus Scope
+SendResult Sender SessionError SessionInfo SessionRegistry StreamMessage TransportError TrustConflictError TrustError
+TrustRecord TrustStore WireAgent WireClientError WireHome __version__ daemon_status derive_session_name
+notifications_enabled open_home order_for_sending run_daemon sanitize_session_name toast""".split()
+
+
 def test_public_api_surface() -> None:
     assert set(wire_client.__all__) <= set(dir(wire_client))
+    assert set(_NAMES_BEFORE_LAYOUT) <= set(wire_client.__all__)
+    for name in wire_client.__all__:
+        assert getattr(wire_client, name) is not None, name
     assert issubclass(wire_client.RelayUnreachable, wire_client.TransportError)
     assert issubclass(wire_client.RelayError, wire_client.WireClientError)
     assert WireAgent is wire_client.WireAgent
@@ -95,3 +115,84 @@ async def test_attach_relay_binds_once_and_claims(shared_relay: RelayProcess, tm
         assert not taken.claimed
         assert taken.claim_error
         assert taken.to_json()["claim_error"] == taken.claim_error
+
+
+def test_one_export_table_matches_the_type_checking_imports() -> None:
+    """``__all__`` comes from the export table; the TYPE_CHECKING block must name exactly the same."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(wire_client))
+    guarded = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    typed = {
+        alias.asname or alias.name: f"{node.module}"
+        for node in guarded.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert typed == wire_client._EXPORTS
+    assert list(wire_client.__all__) == list(wire_client._EXPORTS)
+    assert sorted(dir(wire_client)) == sorted(wire_client._EXPORTS)
+
+
+def _readme_embedding_example() -> str:
+    readme = (Path(__file__).resolve().parents[2] / "packages" / "wire-client" / "README.md").read_text()
+    found = re.search(r"## Embedding\n\n```python\n(.*?)```", readme, re.DOTALL)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_readme_embedding_example_runs(own_relay: RelayProcess, tmp_path: Path) -> None:
+    """The README's embedding example, run as written against a loopback relay and a real peer."""
+    async with make_agent(tmp_path, "bob") as bob:
+        await bob.bind_relay(own_relay.url)
+        await bob.claim()
+        await _run_readme_example(_readme_embedding_example(), bob, own_relay, tmp_path)
+
+
+async def _run_readme_example(example: str, bob: WireAgent, relay: RelayProcess, tmp_path: Path) -> None:
+    code = (
+        example.replace("https://wireup.net", relay.url)
+        .replace("bob@wireup.net", f"bob@127.0.0.1:{relay.port}")
+        .replace("~/.wire-agents/alice", str(tmp_path / "alice"))
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRE_")} | {"WIRE_NO_TOASTS": "1"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-u", "-c", code, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    assert process.stdout is not None
+    stdout = process.stdout
+    seen: list[str] = []
+
+    async def read_until(prefix: str) -> None:
+        while not any(line.startswith(prefix) for line in seen):
+            line = await asyncio.wait_for(stdout.readline(), timeout=20)
+            assert line, f"example exited early; output so far: {seen}"
+            seen.append(line.decode().strip())
+
+    async def until(check: Callable[[], Awaitable[bool]], what: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while not await check():
+            assert loop.time() < deadline, f"timed out waiting for {what}; example output: {seen}"
+            await asyncio.sleep(0.05)
+
+    async def request_arrived() -> bool:
+        await bob.pull()
+        return bool(bob.pairing.pending())
+
+    async def queued_message_delivered() -> bool:
+        await bob.pull()
+        return any(e.get("body") == {"task": "review PR 12"} for e in inbox_lines(bob, "alice"))
+
+    try:
+        await read_until("queued")  # bob has not accepted yet: the message waits in alice's outbox
+        await read_until(bob.identity.character().short())  # the peers() line
+        await until(request_arrived, "alice's pair request")
+        await bob.pairing.accept("alice")
+        assert (await bob.send("alice", "hello alice")).delivered
+        await read_until("bob claim hello alice")  # alice's agent.events() yields it
+        await until(queued_message_delivered, "the queued message")
+    finally:
+        process.kill()
+        await process.wait()

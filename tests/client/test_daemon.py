@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import inbox_lines, paired_agents, wait_for
+from tests.helpers.agents import inbox_lines, paired_agents, wait_for
 from tests.helpers.relay_process import RelayProcess
 from wire_client import Daemon, DaemonAlreadyRunningError, WireAgent, WireHome, daemon_status
-from wire_client._fs import read_jsonl
+from wire_client._home.files import read_jsonl
 from wire_client._notify import notifications_enabled, toast
 
 

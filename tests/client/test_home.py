@@ -14,9 +14,9 @@ from pathlib import Path
 import filelock
 import pytest
 
-from tests.client.conftest import make_home
+from tests.helpers.agents import make_home
 from wire_client import EventLog, HomeError, LockTimeoutError, TrustStore, WireHome
-from wire_client._fs import append_lines, atomic_write_json, read_json, read_jsonl, update_json
+from wire_client._home.files import append_lines, atomic_write_json, read_json, read_jsonl, update_json
 
 
 def test_wire_home_override_layout(tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ _WRITER = textwrap.dedent(
     from pathlib import Path
     from wire_protocol import SigningKey, build_agent_card
     from wire_client import EventLog, TrustStore, WireHome
-    from wire_client._mailbox import OutboxStore
+    from wire_client._home.mailbox import OutboxStore
 
     home = WireHome.at(Path(sys.argv[1]))
     tag = sys.argv[2]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import make_home
+from tests.helpers.agents import make_home
 from wire_client import (
     HomeError,
     Identity,

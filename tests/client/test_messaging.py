@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import inbox_lines, make_agent, paired_agents, unused_port
+from tests.helpers.agents import inbox_lines, make_agent, paired_agents, unused_port
 from tests.helpers.relay_process import RelayProcess
 from wire_client import CapabilityError, CursorStore, Endpoint, PeerNotFoundError, RelayClient, Scope
 from wire_protocol import parse_timestamp

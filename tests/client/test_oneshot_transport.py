@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import inbox_lines, make_agent, unused_port
+from tests.helpers.agents import inbox_lines, make_agent, unused_port
 from tests.helpers.relay_process import RelayProcess
 from wire_client import (
     Endpoint,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.client.conftest import address_of, claimed_agent, inbox_lines, make_agent, uniq
+from tests.helpers.agents import address_of, claimed_agent, inbox_lines, make_agent, uniq
 from tests.helpers.relay_process import RelayProcess
 from wire_client import Endpoint, PairingFailedError, RelayError, RelayStateStore, WireAgent
 from wire_protocol import a2a_card_for_claim, sign_event

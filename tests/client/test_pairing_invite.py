@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import inbox_lines, make_agent
+from tests.helpers.agents import inbox_lines, make_agent
 from tests.helpers.relay_process import RelayProcess
 from wire_client import PairingFailedError, WireAgent
 from wire_protocol import mint_invite, new_invite_nonce
@@ -111,3 +111,22 @@ async def test_own_and_garbage_invites(shared_relay: RelayProcess, tmp_path: Pat
         with pytest.raises(PairingFailedError) as gone:
             await alice.pairing.accept_invite(f"{shared_relay.url}/i/abcdef")
         assert gone.value.reason == "invite_not_found"
+
+
+def test_invite_records_are_typed_and_move_only_by_the_table(tmp_path: Path) -> None:
+    from wire_client._pairing.invites import InviteState, InviteStore
+
+    store = InviteStore(make_agent(tmp_path, "issuer").home)
+    nonce = "ab" * 32
+    store.record(nonce, exp=1_000, uses=2)
+    assert store.consume(nonce, "did:wire:a-1", now=10) == "ok"
+    assert store.consume(nonce, "did:wire:b-2", now=10) == "ok"
+    invite = store.get(nonce)
+    assert invite is not None
+    assert (invite.state(10), invite.accepted_by) == (InviteState.USED_UP, ("did:wire:a-1", "did:wire:b-2"))
+    assert store.consume(nonce, "did:wire:c-3", now=10) == "used_up"
+    assert invite.state(1_001) is InviteState.EXPIRED
+    assert store.consume(nonce, "did:wire:c-3", now=1_001) == "expired"
+    assert store.consume("cd" * 32, "did:wire:c-3", now=10) == "unknown"
+    with pytest.raises(PairingFailedError):
+        invite.accepted("did:wire:c-3", now=10)  # a used-up invite has no move left

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import inbox_lines, make_agent
+from tests.helpers.agents import inbox_lines, make_agent
 from tests.helpers.relay_process import RelayProcess
 from wire_client import Identity, PeerNotFoundError, SessionRegistry, WireAgent
-from wire_client._suggest import levenshtein, suggest_names
+from wire_client._pairing.names import levenshtein, suggest_names
 
 
 async def _sessions(root: Path, relay: RelayProcess, *names: str) -> list[WireAgent]:
@@ -95,3 +95,26 @@ async def test_unknown_local_sister_is_a_clean_miss(tmp_path: Path) -> None:
             "candidates": [],
             "error": result.error,
         }
+
+
+async def test_one_resolver_for_every_front_end(shared_relay: RelayProcess, tmp_path: Path) -> None:
+    """Pinned peers by handle, DID or nickname; then sister sessions; else did-you-mean candidates."""
+    a, b, c = await _sessions(tmp_path, shared_relay, "frontend", "backend", "docs")
+    async with a, b, c:
+        await a.pairing.pair_local("backend")
+        nickname = b.identity.character().nickname
+        for typed in (b.handle.upper(), b.did, nickname.lower()):
+            found = a.pairing.resolve_name(typed)
+            assert (found.status, found.pinned_handle) == ("pinned_peer", b.handle), typed
+            assert found.match is not None
+            assert found.match.tier is not None
+        sister = a.pairing.resolve_name("docs")
+        assert (sister.status, sister.pinned_handle) == ("local_sister", None)
+        assert sister.match is not None
+        assert (sister.match.session, sister.match.did) == ("docs", c.did)
+        miss = a.pairing.resolve_name("backnd")
+        assert (miss.status, miss.match) == ("not_found", None)
+        assert "backend" in miss.candidates
+        assert miss.to_json()["candidates"] == list(miss.candidates)
+        assert a.pairing.resolve_name(a.handle).status == "not_found"  # never ourselves...
+        assert a.pairing.resolve_name(a.handle, include_self=True).pinned_handle == a.handle  # ...unless asked

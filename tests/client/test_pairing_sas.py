@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import inbox_lines, make_agent, wait_for
+from tests.helpers.agents import inbox_lines, make_agent, wait_for
 from tests.helpers.relay_process import RelayProcess
 from wire_client import Daemon, Identity, PairingFailedError, SasConfig, SasStatus, WireAgent
+from wire_client._pairing.sas_records import TRANSITIONS, SasRecords, SasSession, SasState
 
 FAST = SasConfig(sas_timeout=60, finalize_timeout=20, poll_interval=0.05)
 
@@ -125,13 +126,14 @@ async def test_a_side_killed_at_each_step_never_leaves_a_half_pairing(
         await bob.pairing.pair_confirm(joined.session_id, joined.sas or "", wait_seconds=0)  # bob's bootstrap is up
         sid = hosted.session_id
         if killed_at != "sas_ready":  # what pair_confirm records before its first network step
-            alice.pairing.sas.records.transition(sid, ("sas_ready",), {"status": "confirmed", "deadline": 1e12})
+            moved = {"status": SasState.CONFIRMED, "deadline": 1e12}
+            alice.pairing.sas.records.transition(sid, (SasState.SAS_READY,), moved)
         for _ in range(50):
-            status = str(alice.pairing.sas.records.get(sid)["status"])
+            status = alice.pairing.sas.records.get(sid).status
             if status == killed_at:
                 break
             await alice.pairing.sas.step(sid)
-        assert alice.pairing.sas.records.get(sid)["status"] == killed_at
+        assert alice.pairing.sas.records.get(sid).status == killed_at
         await alice.close()  # killed: no more steps, no pulls
 
         with pytest.raises(PairingFailedError) if killed_at != "ack_sent" else _no_error():
@@ -213,3 +215,27 @@ async def test_pairing_on_another_relay_adds_an_endpoint(
             bob.pairing.pair_confirm(joined.session_id, joined.sas or ""),
         )
         await _round_trip(alice, bob)
+
+
+def test_sas_sessions_are_typed_records_moved_only_by_the_table(tmp_path: Path) -> None:
+    """One transition table: no skipped step, nothing after ``paired``; records round-trip through JSON."""
+    home = make_agent(tmp_path, "alice").home
+    records = SasRecords(home)
+    session = SasSession(session_id="0123456789abcdef", code="1-two-three", code_hash="h" * 64, role="host",
+                         relay_url="http://127.0.0.1:9", status=SasState.SAS_READY, created_at=1.0, updated_at=1.0,
+                         deadline=None, spake2_seed_b64="AA==")  # fmt: skip
+    records.create(session)
+    assert records.get(session.session_id) == session
+    assert SasSession.from_json({**session.to_json(), "status": "dancing"}) is None
+    with pytest.raises(PairingFailedError) as skipped:
+        records.transition(session.session_id, (SasState.SAS_READY,), {"status": SasState.PAIRED})
+    assert skipped.value.reason == "bad_transition"
+    assert records.get(session.session_id).status is SasState.SAS_READY
+    assert records.transition(session.session_id, (SasState.POLLING,), {"status": SasState.CONFIRMED}) is None
+    moved = records.transition(session.session_id, (SasState.SAS_READY,), {"status": SasState.CONFIRMED})
+    assert moved is not None
+    assert moved.status is SasState.CONFIRMED
+    assert json.loads((home.sas_sessions_dir / "0123456789abcdef.json").read_text())["status"] == "confirmed"
+    assert TRANSITIONS[SasState.PAIRED] == frozenset()
+    assert all(SasState.ABORTED in TRANSITIONS[state] for state in SasState if state not in
+               (SasState.PAIRED, SasState.ABORTED))  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.client.conftest import fake_endpoint, make_agent
+from tests.helpers.agents import fake_endpoint, make_agent
 from wire_client import (
     CursorStore,
     PairingContext,

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.client.conftest import make_home, unused_port
+from tests.helpers.agents import make_home, unused_port
 from tests.helpers.relay_process import RelayProcess
 from wire_client import Endpoint, RelayClient, RelayError, RelayUnreachable, Scope, WireAgent
 from wire_protocol import JSONObject

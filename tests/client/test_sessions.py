@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import unused_port
+from tests.helpers.agents import unused_port
 from tests.helpers.relay_process import RelayProcess
 from wire_client import Scope, SessionError, SessionRegistry, WireHome, derive_session_name, sanitize_session_name
 

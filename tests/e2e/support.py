@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import WIRE, Wire, base_env
+from tests.helpers.cli import WIRE, Wire, base_env
 from wire_client import WireHome, daemon_status
 
 __all__ = ["CliDaemon", "inbox_events", "inbox_ids", "messages", "once_each", "until", "until_async"]

@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import parallel
-from tests.e2e.conftest import Mcp, World, carol_session
 from tests.e2e.refclient import PollingPeer
 from tests.e2e.support import HANDSHAKE_TYPES, messages, once_each, until, until_async
+from tests.helpers.cli import parallel
+from tests.helpers.e2e import Mcp, World, carol_session
 from wire_client import open_home
 from wire_mcp.views import unframe
 

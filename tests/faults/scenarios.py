@@ -13,12 +13,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tests.client.conftest import make_agent, pair_manually, paired_agents
 from tests.e2e.support import inbox_events, inbox_ids, until, until_async
-from tests.faults.conftest import LibDaemon
+from tests.helpers.agents import make_agent, pair_manually, paired_agents
+from tests.helpers.daemons import LibDaemon
 from tests.helpers.relay_process import RelayProcess
 from wire_client import SendResult, WireAgent, WireHome
-from wire_client._fs import read_jsonl
+from wire_client._home.files import read_jsonl
 
 __all__ = ["DYING_WRITE_PRELUDE", "receiver_killed_mid_write", "relay_kill_under_load", "relay_outage"]
 

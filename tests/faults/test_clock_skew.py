@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Wire
-from tests.client.conftest import paired_agents
+from tests.helpers.agents import paired_agents
+from tests.helpers.cli import Wire
 from tests.helpers.relay_process import RelayProcess
 from wire_client import WireAgent
 from wire_protocol import parse_timestamp
@@ -38,8 +38,8 @@ def clock(monkeypatch: pytest.MonkeyPatch, offset: timedelta) -> Iterator[None]:
             return cls.fromtimestamp(moved.timestamp(), tz) if tz is not None else cls.fromtimestamp(moved.timestamp())
 
     with monkeypatch.context() as patch:
-        patch.setattr("wire_client._send.datetime", Skewed)
-        patch.setattr("wire_client._pairmsg.datetime", Skewed)
+        patch.setattr("wire_client._messaging.send.datetime", Skewed)
+        patch.setattr("wire_client._pairing.events.datetime", Skewed)
         yield
 
 

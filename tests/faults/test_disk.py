@@ -23,12 +23,12 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import Wire
-from tests.client.conftest import paired_agents
 from tests.e2e.support import once_each
+from tests.helpers.agents import paired_agents
+from tests.helpers.cli import Wire
 from tests.helpers.relay_process import RelayProcess
 from wire_client import WireHome
-from wire_client._fs import read_jsonl
+from wire_client._home.files import read_jsonl
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Wire
 from tests.faults.scenarios import receiver_killed_mid_write
+from tests.helpers.cli import Wire
 from wire_client import EventLog, WireHome
 
 pytestmark = pytest.mark.timeout(90)

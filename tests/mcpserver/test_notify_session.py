@@ -15,7 +15,7 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPDeprecationWarning
 
-from tests.mcpserver.conftest import eventually, make_server, ok
+from tests.helpers.mcp import eventually, make_server, ok
 from wire_client import Daemon, Identity, SessionRegistry, WireAgent, WireHome, daemon_status
 from wire_mcp.session import resolve_home
 from wire_mcp.views import unframe

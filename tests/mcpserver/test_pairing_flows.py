@@ -9,8 +9,8 @@ from typing import Any
 
 from mcp import Client
 
+from tests.helpers.mcp import Recorder, error_text, eventually, make_server, ok, secrets_of, unique
 from tests.helpers.relay_process import RelayProcess
-from tests.mcpserver.conftest import Recorder, error_text, eventually, make_server, ok, secrets_of, unique
 from wire_mcp.views import unframe
 
 

@@ -14,8 +14,8 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPDeprecationWarning
 
+from tests.helpers.mcp import Recorder, error_text, eventually, make_server, ok, secrets_of, unique
 from tests.helpers.relay_process import RelayProcess
-from tests.mcpserver.conftest import Recorder, error_text, eventually, make_server, ok, secrets_of, unique
 from wire_client import Identity, WireAgent, WireHome
 from wire_mcp.views import unframe
 

@@ -49,16 +49,9 @@ def redact_event(event: Mapping[str, Any]) -> dict[str, Any]:
 
 def card_character(did: str | None, card: Mapping[str, Any] | None) -> Character:
     """The peer's character, honouring its card's ``display.nickname``/``display.emoji`` (sanitized)."""
-    from wire_protocol import character_for
+    from wire_client import card_character as of_card
 
-    display = card.get("display") if card else None
-    nickname = display.get("nickname") if isinstance(display, dict) else None
-    emoji = display.get("emoji") if isinstance(display, dict) else None
-    return character_for(
-        did or None,
-        nickname_override=nickname if isinstance(nickname, str) else None,
-        emoji_override=emoji if isinstance(emoji, str) else None,
-    )
+    return of_card(did, card)
 
 
 def effective_tier(tier: str, endpoints: list[Endpoint]) -> str:

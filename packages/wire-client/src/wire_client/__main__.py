@@ -13,7 +13,7 @@ import sys
 
 from wire_client._daemon import run_daemon
 from wire_client._errors import WireClientError
-from wire_client._home import WireHome
+from wire_client._home.paths import WireHome
 
 
 def main(argv: list[str] | None = None) -> int:

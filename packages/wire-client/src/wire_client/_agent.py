@@ -18,29 +18,41 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Self
 
-from wire_client._endpoints import Endpoint, RelayStateStore, Scope
-from wire_client._errors import DaemonAlreadyRunningError, PeerNotFoundError, RelayError, WireClientError
-from wire_client._home import WireHome
-from wire_client._identity import Identity, InitResult
-from wire_client._mailbox import EventLog, InboxEvent
-from wire_client._pull import PairingHandler, Puller, PullReport
-from wire_client._relay import RelayClient, RelayPool, Transport
-from wire_client._send import Sender, SendResult
-from wire_client._trust import PinResult, TrustStore
-from wire_protocol import JSON, AgentCard, JSONObject, Tier, display_handle_from_did
-
-# TODO(wire-protocol): import from the package root once `character_for` is re-exported there.
-from wire_protocol._character import Character, character_for
+from wire_client._errors import DaemonAlreadyRunningError, RelayError, WireClientError
+from wire_client._home.endpoints import Endpoint, RelayStateStore, Scope
+from wire_client._home.identity import Identity, InitResult
+from wire_client._home.mailbox import EventLog, InboxEvent
+from wire_client._home.paths import WireHome
+from wire_client._home.pidfile import DaemonLock, daemon_status
+from wire_client._home.trust import PinResult, TrustStore
+from wire_client._messaging.hook import PairingHandler
+from wire_client._messaging.receive import Puller, PullReport
+from wire_client._messaging.receiver import Receiver
+from wire_client._messaging.send import Sender, SendResult
+from wire_client._pairing.handler import WirePairingHandler
+from wire_client._pairing.parts import PairingParts
+from wire_client._relay.client import RelayClient, RelayPool, Transport
+from wire_protocol import (
+    HANDSHAKE_TYPES,
+    JSON,
+    AgentCard,
+    Character,
+    EventType,
+    JSONObject,
+    Tier,
+    character_for,
+    display_handle_from_did,
+)
 
 if TYPE_CHECKING:
-    from wire_client._pairing import Pairing
+    from wire_client._pairing.api import Pairing
 
-# The daemon and pairing modules load on first use: a one-shot `wire send` never needs them.
+# The pairing verbs load on first use: a one-shot `wire send` to a pinned peer never needs them.
 
-__all__ = ["HANDSHAKE_TYPES", "PeerInfo", "RelayAttachment", "WireAgent", "open_home"]
+__all__ = ["PeerInfo", "RelayAttachment", "WireAgent", "open_home"]
 
 #: inbox event types that are pairing machinery, not messages (``events()`` skips them by default)
-HANDSHAKE_TYPES = frozenset({"pair_drop", "pair_drop_ack", "wire_close", "heartbeat"})
+_NOT_MESSAGES = HANDSHAKE_TYPES | {EventType.WIRE_CLOSE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +144,9 @@ class WireAgent:
         self.trust = TrustStore(home)
         self.relay_state = RelayStateStore(home)
         self.sender = Sender(home, identity, self.pool)
-        self.puller = Puller(home, identity, self.pool, pairing_handler=pairing_handler)
+        handler = pairing_handler if pairing_handler is not None else WirePairingHandler(self.sender)
+        self.puller = Puller(home, identity, self.pool, pairing_handler=handler)
+        self.parts = PairingParts(home, identity, self.trust, self.relay_state, self.pool, self.sender, self.puller)
         self.inbox = EventLog(home.inbox_dir)
         self._receiver_task: asyncio.Task[None] | None = None
         self._pairing: Pairing | None = None
@@ -141,9 +155,9 @@ class WireAgent:
     def pairing(self) -> Pairing:
         """Pairing and federation verbs (dial, accept, invites, SAS, local mesh); see PAIRING.md."""
         if self._pairing is None:
-            from wire_client._pairing import Pairing
+            from wire_client._pairing.api import Pairing
 
-            self._pairing = Pairing(self)
+            self._pairing = Pairing(self.parts)
         return self._pairing
 
     @classmethod
@@ -254,9 +268,7 @@ class WireAgent:
 
     def pin(self, card: AgentCard | Mapping[str, JSON], tier: Tier = Tier.VERIFIED) -> PinResult:
         """Pin a peer's card, then release any of its events that were held waiting for the pin."""
-        result = self.trust.pin_card(card, tier)
-        self.puller.release_held(result.handle)
-        return result
+        return self.parts.pin(card, tier)
 
     def add_peer(
         self, card: AgentCard | Mapping[str, JSON], endpoints: list[Endpoint], tier: Tier = Tier.VERIFIED
@@ -267,9 +279,7 @@ class WireAgent:
         return result
 
     def forget(self, handle: str) -> bool:
-        removed_trust = self.trust.forget(handle)
-        removed_slots = self.relay_state.forget_peer(handle)
-        return removed_trust or removed_slots
+        return self.parts.forget(handle)
 
     def peers(self) -> list[PeerInfo]:
         """Pinned peers (self excluded), sorted by handle."""
@@ -308,26 +318,16 @@ class WireAgent:
         An unpaired local sister session is paired first (same-uid disk read); an unknown name raises
         :class:`PeerNotFoundError` carrying did-you-mean ``candidates``.
         """
-
-        async def attempt(target: str) -> SendResult:
-            return await self.sender.send(
-                target,
-                body,
-                type=type,
-                kind=kind,
-                time_sensitive_until=deadline,
-                check_cap=check_cap,
-                cap_policy=cap_policy,
-                queue_only=queue_only,
-            )
-
-        try:
-            return await attempt(peer)
-        except PeerNotFoundError as exc:
-            sister = await self.pairing.auto_pair_local(peer)
-            if sister is None:
-                raise PeerNotFoundError(exc.message, candidates=tuple(self.pairing.suggest(peer))) from None
-        return await attempt(sister)
+        return await self.pairing.send(
+            peer,
+            body,
+            type=type,
+            kind=kind,
+            time_sensitive_until=deadline,
+            check_cap=check_cap,
+            cap_policy=cap_policy,
+            queue_only=queue_only,
+        )
 
     async def push(self, peer: str | None = None) -> list[SendResult]:
         """Deliver what is queued in the outbox."""
@@ -352,25 +352,22 @@ class WireAgent:
         included) and heartbeats are skipped unless ``include_handshakes`` is set.
         """
         if receive is None:
-            from wire_client._daemon import daemon_status
-
             status = daemon_status(self.home)
             receive = status is None or not status.running
         if receive:
             await self.start_receiving()
         async for peer, event in self.inbox.tail(from_start=from_start):
-            if include_handshakes or event.get("type") not in HANDSHAKE_TYPES:
+            if include_handshakes or event.get("type") not in _NOT_MESSAGES:
                 yield InboxEvent(peer=peer, event=event)
 
     async def start_receiving(self) -> bool:
         """Run the receiver (streams + outbox push) in this process until :meth:`close`; False if a daemon runs."""
         if self._receiver_task is not None and not self._receiver_task.done():
             return True
-        from wire_client._daemon import Daemon, Receiver
-
-        daemon = Daemon(self.home, notifications=False)
+        lock = DaemonLock(self.home)
+        endpoints = self.endpoints()
         try:
-            daemon.acquire()
+            lock.acquire(did=self.did, relay_url=endpoints[0].relay_url if endpoints else None)
         except DaemonAlreadyRunningError:
             return False
         receiver = Receiver(self.puller, self.sender, ticker=self.pairing.pair_tick)
@@ -379,7 +376,7 @@ class WireAgent:
             try:
                 await receiver.run()
             finally:
-                daemon.release()
+                lock.release()
 
         self._receiver_task = asyncio.create_task(run(), name="wire-embedded-receiver")
         return True

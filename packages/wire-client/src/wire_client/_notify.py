@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Mapping
 
-from wire_protocol._character import sanitize_display_text
+from wire_protocol import sanitize_display_text
 
 __all__ = ["notifications_enabled", "toast", "toast_in_background"]
 

@@ -10,24 +10,21 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import shutil
 import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from wire_client._daemon import daemon_status
-from wire_client._endpoints import Endpoint, RelayStateStore, Scope
 from wire_client._errors import SessionError, WireClientError
-from wire_client._fs import make_private_dirs, read_json, update_json
-from wire_client._home import WireHome
-from wire_client._identity import Identity
-from wire_client._relay import RelayPool
-from wire_protocol import JSON, JSONObject
-
-# TODO(wire-protocol): import from the package root once `character_for` is re-exported there.
-from wire_protocol._character import character_for
+from wire_client._home.endpoints import Endpoint, RelayStateStore, Scope
+from wire_client._home.files import make_private_dirs, read_json, update_json
+from wire_client._home.identity import Identity
+from wire_client._home.paths import WireHome
+from wire_client._home.pidfile import daemon_status
+from wire_client._home.sessions import registry_path, sanitize_session_name, session_home, session_names
+from wire_client._relay.client import RelayPool
+from wire_protocol import JSON, JSONObject, character_for
 
 __all__ = [
     "BindResult",
@@ -37,16 +34,6 @@ __all__ = [
     "derive_session_name",
     "sanitize_session_name",
 ]
-
-_DEFAULT_NAME = "wire-session"
-_MAX_NAME = 32
-
-
-def sanitize_session_name(text: str) -> str:
-    """Lowercase; outside ``[a-z0-9_-]`` → ``-``; dashes collapsed and trimmed; ≤32 chars; empty → wire-session."""
-    name = re.sub(r"[^a-z0-9_-]", "-", text.lower())
-    name = re.sub(r"-{2,}", "-", name).strip("-")[:_MAX_NAME].strip("-")
-    return name or _DEFAULT_NAME
 
 
 def derive_session_name(cwd: Path, by_cwd: dict[str, str]) -> str:
@@ -119,7 +106,7 @@ class SessionRegistry:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.registry_path = root / "registry.json"
+        self.registry_path = registry_path(root)
 
     @classmethod
     def for_home(cls, home: WireHome | None = None) -> SessionRegistry:
@@ -146,17 +133,13 @@ class SessionRegistry:
         return update_json(self.registry_path, modify, default={})
 
     def home(self, name: str) -> WireHome:
-        if sanitize_session_name(name) != name:
-            raise SessionError(f"{name!r} is not a valid session name (lowercase letters, digits, '_' and '-')")
-        return WireHome.at(self.root / name)
+        return session_home(self.root, name)
 
     def exists(self, name: str) -> bool:
         return self.home(name).is_initialized
 
     def names(self) -> list[str]:
-        if not self.root.is_dir():
-            return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and WireHome.at(p).is_initialized)
+        return session_names(self.root)
 
     # --- verbs -----------------------------------------------------------------------------------
 

@@ -14,31 +14,22 @@ from typing import Annotated, Any
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
-from wire_client import Identity, PeerInfo, SessionRegistry, WireAgent
+from wire_client import Identity, SessionRegistry, WireAgent
 from wire_mcp.models import HereOut, InitOut, PeersOut, SendOut, TailOut, VerifyOut, WaitOut, WhoamiOut, WhoisOut
 from wire_mcp.results import ToolSpec, guarded, reply
 from wire_mcp.runtime import Runtime
 from wire_mcp.views import character_view, event_view
 from wire_protocol import VerificationError, b64encode, parse_address, verify_card, verify_event
 
-__all__ = ["MAX_WAIT", "core_tools", "resolve_peer"]
+__all__ = ["MAX_WAIT", "core_tools"]
 
 MAX_WAIT = 300.0
 MAX_TAIL = 1000
 
 
-def resolve_peer(agent: WireAgent, name: str) -> PeerInfo | None:
-    """A pinned peer by handle, DID or nickname (case-insensitive)."""
-    wanted = name.strip().lower()
-    for peer in agent.peers():
-        if wanted in (peer.handle.lower(), peer.did.lower(), peer.character.nickname.lower()):
-            return peer
-    return None
-
-
 def _handle_of(agent: WireAgent, name: str) -> str:
-    peer = resolve_peer(agent, name)
-    return peer.handle if peer is not None else name
+    """The pinned handle ``name`` stands for (wire-client's one name resolver), else ``name`` as typed."""
+    return agent.pairing.resolve_name(name).pinned_handle or name
 
 
 def _char(did: str) -> dict[str, Any]:
@@ -127,11 +118,16 @@ def _identity_tools(rt: Runtime) -> list[ToolSpec]:
             found = {k: v for k, v in payload.items() if k != "card"} | {"did": card.did, "handle": card.handle}
             out = WhoisOut(found=True, kind="federation", record=found)
             return reply(out, f"{name} is {card.did} (card signature verified)")
-        peer = resolve_peer(agent, name)
-        if peer is not None:
-            pinned = {"handle": peer.handle, "did": peer.did, "tier": peer.tier.name, **_char(peer.did)}
-            return reply(WhoisOut(found=True, kind="pinned_peer", record=pinned), f"{name} is pinned peer {peer.did}")
-        candidates = list(agent.pairing.suggest(name))
+        resolution = agent.pairing.resolve_name(name)
+        match = resolution.match
+        if match is not None and match.tier is not None:
+            pinned = {"handle": match.handle, "did": match.did, "tier": match.tier.name, **_char(match.did)}
+            return reply(WhoisOut(found=True, kind="pinned_peer", record=pinned), f"{name} is pinned peer {match.did}")
+        if match is not None:
+            sister = {"handle": match.handle, "did": match.did, "session": match.session, **_char(match.did)}
+            out = WhoisOut(found=True, kind="local_sister", record=sister)
+            return reply(out, f"{name} is the sister session {match.session} on this machine (not paired yet)")
+        candidates = list(resolution.candidates)
         more = f" Did you mean: {', '.join(candidates)}?" if candidates else " Try wire_dial nick@relay-domain."
         return reply(WhoisOut(found=False, candidates=candidates), f"no peer matched {name!r}.{more}")
 

@@ -12,25 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
-from wire_client import WireHome
+from wire_client import InboxReader, WireHome
 from wire_mcp.notify import Notifier
 from wire_mcp.views import event_view
+from wire_protocol import HANDSHAKE_TYPES
 
 __all__ = ["NOISE_TYPES", "WaitItem", "Watcher"]
 
 log = logging.getLogger(__name__)
 
 #: handshake noise never surfaced by wire_wait (features notes §9, §11.9)
-NOISE_TYPES = frozenset({"pair_drop", "pair_drop_ack", "heartbeat"})
+NOISE_TYPES = HANDSHAKE_TYPES
 POLL_INTERVAL = 0.025
 _MAX_ITEMS = 2000
 
@@ -65,23 +64,15 @@ class Watcher:
         self.interval = interval
         self.seq = 0
         self._items: deque[WaitItem] = deque(maxlen=_MAX_ITEMS)
-        self._offsets: dict[str, tuple[int, int]] = {}  # peer -> (inode, consumed bytes)
+        self._reader = InboxReader(home.inbox_dir)
         self._pending: dict[str, int] = {}
         self._peers_stamp: tuple[int, ...] | None = None
         self._peers: set[str] | None = None
         self._kick = asyncio.Event()
         self._changed = asyncio.Event()
         self._delivered: set[int] = set()
-        self.baseline()
 
     # --- lifecycle -------------------------------------------------------------------------------
-
-    def baseline(self) -> None:
-        """Start at the end of every existing inbox file (history is for wire_tail and the resources)."""
-        for peer, path in self._inbox_files():
-            with contextlib.suppress(OSError):
-                st = path.stat()
-                self._offsets[peer] = (st.st_ino, st.st_size)
 
     def kick(self, *_: object) -> None:
         """Ask for a scan now (the in-process receiver calls this when it appends to the inbox)."""
@@ -103,17 +94,6 @@ class Watcher:
 
     # --- scanning --------------------------------------------------------------------------------
 
-    def _inbox_files(self) -> list[tuple[str, Path]]:
-        try:
-            entries = list(os.scandir(self.home.inbox_dir))
-        except OSError:
-            return []
-        return [
-            (e.name[: -len(".jsonl")], Path(e.path))
-            for e in entries
-            if e.name.endswith(".jsonl") and not e.name.startswith(".")
-        ]
-
     async def scan(self) -> None:
         """One pass: new inbox lines, pending-request changes, peer-set changes; notify and wake."""
         grown = self._scan_inbox()
@@ -133,32 +113,9 @@ class Watcher:
 
     def _scan_inbox(self) -> set[str]:
         grown: set[str] = set()
-        for peer, path in self._inbox_files():
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            inode, offset = self._offsets.get(peer, (st.st_ino, 0))
-            if inode != st.st_ino or st.st_size < offset:
-                offset = 0
-            if st.st_size == offset:
-                continue
-            try:
-                with path.open("rb") as handle:
-                    handle.seek(offset)
-                    chunk = handle.read(st.st_size - offset)
-            except OSError:
-                continue
-            end = chunk.rfind(b"\n") + 1  # a partial trailing line waits for the next scan
-            self._offsets[peer] = (st.st_ino, offset + end)
-            for line in chunk[:end].splitlines():
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(record, dict):
-                    self._add("event", peer, event_view(peer, record))
-                    grown.add(peer)
+        for peer, record in self._reader.poll():
+            self._add("event", peer, event_view(peer, record))
+            grown.add(peer)
         return grown
 
     def _scan_pending(self) -> bool:

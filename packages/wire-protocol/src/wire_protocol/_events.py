@@ -20,10 +20,13 @@ from wire_protocol.errors import CanonicalizationError, EventError, KeyFormatErr
 
 __all__ = [
     "EVENT_SCHEMA_VERSION",
+    "HANDSHAKE_TYPES",
     "KINDS",
     "KIND_NAMES",
+    "PAIRING_KINDS",
     "SUPPORTED_SCHEMA_MAJOR",
     "CardTrust",
+    "EventType",
     "Kind",
     "KindClass",
     "TrustLookup",
@@ -58,6 +61,29 @@ class Kind(enum.IntEnum):
     TRUST_REVOKE_KEY = 1102
     WIRE_OPEN = 1200
     WIRE_CLOSE = 1201
+    # the names the pairing handshake uses for the same two numbers
+    PAIR_DROP = 1100
+    PAIR_DROP_ACK = 1101
+
+
+class EventType(enum.StrEnum):
+    """Event ``type`` values with a protocol meaning; any other type belongs to the application."""
+
+    PAIR_DROP = "pair_drop"
+    PAIR_DROP_ACK = "pair_drop_ack"
+    AGENT_CARD = "agent_card"
+    WIRE_CLOSE = "wire_close"
+    HEARTBEAT = "heartbeat"
+
+
+#: the kind each pairing event type travels as (protocol §10)
+PAIRING_KINDS: Mapping[EventType, Kind] = {
+    EventType.PAIR_DROP: Kind.PAIR_DROP,
+    EventType.PAIR_DROP_ACK: Kind.PAIR_DROP_ACK,
+    EventType.WIRE_CLOSE: Kind.WIRE_CLOSE,
+}
+#: handshake traffic that front-ends and notifications do not show as messages
+HANDSHAKE_TYPES: frozenset[str] = frozenset({EventType.PAIR_DROP, EventType.PAIR_DROP_ACK, EventType.HEARTBEAT})
 
 
 #: (kind, name) in table order; name → kind takes the FIRST match, so "decision" → 1.

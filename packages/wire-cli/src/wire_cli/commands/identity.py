@@ -304,11 +304,11 @@ def whois(
                 return
             raise miss_error(name, candidates)
         data = {"name_input": name, "found": True, "kind": match.kind, "handle": match.handle, "did": match.did}
-        data |= {"nickname": match.nickname, "emoji": match.emoji}
-        data |= {"tier": match.tier} if match.tier else {"session_name": match.session}
-        where = f"tier {match.tier}" if match.tier else f"sister session {match.session}"
-        glyph = ctx.out.glyph(match.emoji, "[*]")
-        ctx.out.emit(data, f"{glyph} {clean(match.nickname)} ({clean(match.handle)}) {match.did} — {where}")
+        data |= {"nickname": match.character.nickname, "emoji": match.character.emoji}
+        data |= {"tier": match.tier.name} if match.tier else {"session_name": match.session}
+        where = f"tier {match.tier.name}" if match.tier else f"sister session {match.session}"
+        glyph = ctx.out.glyph(match.character.emoji, "[*]")
+        ctx.out.emit(data, f"{glyph} {clean(match.character.nickname)} ({clean(match.handle)}) {match.did} — {where}")
 
 
 def claim(

@@ -95,7 +95,7 @@ def tail(  # noqa: PLR0917 - typer maps parameters to options
     """Show received messages, oldest first, each re-verified (JSON: one object per line)."""
     with cli(json_) as ctx:
         from wire_cli.views import HANDSHAKE_TYPES, event_line, redact_event, reverify
-        from wire_cli.watch import read_all
+        from wire_client import InboxReader
 
         agent = ctx.agent()
         if not offline:
@@ -107,7 +107,9 @@ def tail(  # noqa: PLR0917 - typer maps parameters to options
             ctx.run(fetch())
         # resolve only after fetching: the fetch may be what pins the peer (an invite just accepted)
         handle = resolve_peer(agent, peer) if peer is not None else None
-        events, offsets = read_all(agent.home.inbox_dir, handle)
+        reader = InboxReader(agent.home.inbox_dir, from_end=False)
+        events = reader.drain(handle)
+        offsets = reader.offsets
         if not include_handshake:
             events = [(n, e) for n, e in events if e.get("type") not in HANDSHAKE_TYPES]
         events.sort(key=lambda item: (str(item[1].get("timestamp", "")), str(item[1].get("event_id", ""))))
@@ -160,14 +162,14 @@ async def follow(
     import contextlib
     import signal
 
-    from wire_cli.watch import InboxWatcher
+    from wire_client import InboxReader
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    watcher = InboxWatcher(agent.home.inbox_dir, offsets=offsets)
+    watcher = InboxReader(agent.home.inbox_dir, offsets=offsets)
     shown = 0
     last_error = ""
     async with agent:
@@ -231,7 +233,7 @@ def monitor(  # noqa: PLR0917 - typer maps parameters to options
     """One line per new message, as it arrives (arm this in your agent harness)."""
     with cli(json_) as ctx:
         from wire_cli.views import HANDSHAKE_TYPES, event_line, reverify
-        from wire_cli.watch import read_all
+        from wire_client import InboxReader
 
         agent = ctx.agent()
         handle = resolve_peer(agent, peer) if peer is not None else None
@@ -251,7 +253,9 @@ def monitor(  # noqa: PLR0917 - typer maps parameters to options
                 ctx.out.line(event_line(ctx.out, name, event, verified))
             return True
 
-        events, offsets = read_all(agent.home.inbox_dir)
+        reader = InboxReader(agent.home.inbox_dir, from_end=False)
+        events = reader.drain()
+        offsets = reader.offsets
         if replay > 0:
             chosen = sorted((e for e in events if wanted(*e)), key=lambda item: str(item[1].get("timestamp", "")))
             for name, event in chosen[-replay:]:

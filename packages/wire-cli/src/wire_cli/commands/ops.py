@@ -341,16 +341,15 @@ def notify(
 
         from wire_cli.commands.messaging import _monitor_json
         from wire_cli.views import HANDSHAKE_TYPES, body_preview, reverify
-        from wire_cli.watch import InboxWatcher
-        from wire_client import toast
+        from wire_client import InboxReader, toast
 
         agent = ctx.agent()
-        cursor_path = agent.home.state_dir / "notify.cursor"
+        cursor_path = agent.home.notify_cursor
         offsets: dict[str, int] = {}
         with contextlib.suppress(OSError, ValueError):
             loaded = json.loads(cursor_path.read_text(encoding="utf-8"))
             offsets = {k: v for k, v in loaded.items() if isinstance(v, int)} if isinstance(loaded, dict) else {}
-        watcher = InboxWatcher(agent.home.inbox_dir, offsets=offsets)
+        watcher = InboxReader(agent.home.inbox_dir, offsets=offsets)
         stop = False
 
         def on_signal(*_: object) -> None:
