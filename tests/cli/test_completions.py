@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import WIRE, base_env
+from tests.helpers.cli import WIRE, base_env
 
 TIMEOUT = 30
 

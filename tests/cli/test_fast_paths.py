@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import base_env
+from tests.helpers.cli import base_env
 
 HEAVY = ("typer", "click", "aiohttp", "mcp", "pydantic", "rich")
 

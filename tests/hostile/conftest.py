@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from tests.helpers.hostile_relay import HostileRelay, VictimSocket
 from tests.helpers.relay_process import RelayProcess
+from tests.hostile.pairing import unique
 from tests.hostile.runner import CLI
 
 
@@ -30,10 +30,6 @@ def hostile_relay() -> Iterator[HostileRelay]:
 def victim_socket() -> Iterator[VictimSocket]:
     with VictimSocket() as victim:
         yield victim
-
-
-def unique(name: str) -> str:
-    return f"{name}-{secrets.token_hex(3)}"
 
 
 @pytest.fixture

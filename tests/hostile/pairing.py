@@ -3,13 +3,19 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from tests.helpers.hostile_peer import HostilePeer
 from tests.hostile.runner import CLI
 
-__all__ = ["Me", "pair_with_victim", "whoami"]
+__all__ = ["Me", "pair_with_victim", "unique", "whoami"]
+
+
+def unique(name: str) -> str:
+    """A handle no other test claimed on a shared relay."""
+    return f"{name}-{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)

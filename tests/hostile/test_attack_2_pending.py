@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.helpers.hostile_peer import HostilePeer
 from tests.helpers.relay_process import RelayProcess
-from tests.hostile.conftest import unique
-from tests.hostile.pairing import whoami
+from tests.hostile.pairing import unique, whoami
 from tests.hostile.runner import CLI
 
 

@@ -13,8 +13,7 @@ from aiohttp import web
 from tests.helpers.hostile_peer import HostilePeer
 from tests.helpers.hostile_relay import HostileRelay
 from tests.helpers.relay_process import RelayProcess
-from tests.hostile.conftest import unique
-from tests.hostile.pairing import pair_with_victim, whoami
+from tests.hostile.pairing import pair_with_victim, unique, whoami
 from tests.hostile.runner import CLI
 
 

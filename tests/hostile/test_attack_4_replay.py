@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from tests.helpers.hostile_peer import HostilePeer
 from tests.helpers.relay_process import RelayProcess
-from tests.hostile.conftest import unique
-from tests.hostile.pairing import pair_with_victim, whoami
+from tests.hostile.pairing import pair_with_victim, unique, whoami
 from tests.hostile.runner import CLI
 
 

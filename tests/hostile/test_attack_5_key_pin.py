@@ -14,8 +14,7 @@ from pathlib import Path
 
 from tests.helpers.hostile_peer import HostilePeer, collision_card, collision_site
 from tests.helpers.relay_process import RelayProcess
-from tests.hostile.conftest import unique
-from tests.hostile.pairing import pair_with_victim
+from tests.hostile.pairing import pair_with_victim, unique
 from tests.hostile.runner import CLI
 from wire_protocol import AgentCard, SigningKey, mint_invite
 

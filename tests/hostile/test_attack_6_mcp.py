@@ -19,8 +19,7 @@ from mcp_types import CallToolResult
 
 from tests.helpers.hostile_peer import HostilePeer
 from tests.helpers.relay_process import RelayProcess
-from tests.hostile.conftest import unique
-from tests.hostile.pairing import whoami
+from tests.hostile.pairing import unique, whoami
 from tests.hostile.runner import CLI
 from wire_client import WireHome
 from wire_mcp.server import INSTRUCTIONS, build_server
