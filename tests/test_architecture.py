@@ -133,7 +133,7 @@ def import_graph(src_root: Path, package: str) -> dict[str, set[str]]:
 
 # the relay's store circle (issue 11 item 6) is removed on the relay's own branch; strict xfail makes
 # this marker fail the run as soon as that lands, so it cannot outlive the circle
-_KNOWN_CIRCLES = {"wire_relay": "issue 11 item 6: store/__init__ <-> store/postgres through redact_url"}
+_KNOWN_CIRCLES: dict[str, str] = {}  # package -> why a circle is tolerated (none are)
 
 
 @pytest.mark.parametrize(

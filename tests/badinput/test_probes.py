@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from wire_protocol import (
     SigningKey,
     b64encode,
     build_agent_card,
+    build_claim_proof,
     build_event,
     card_canonical,
     sign_event,
@@ -98,7 +100,19 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relay]:
 
 def identity(nick: str, seed: int) -> tuple[SigningKey, Any]:
     key = SigningKey(bytes([seed]) * 32)
-    return key, build_agent_card(key, nick)
+    card = build_agent_card(key, nick)
+    _KEYS[card.did] = key
+    return key, card
+
+
+_KEYS: dict[str, SigningKey] = {}
+
+
+def proof_for(relay: Relay, nick: str, did: str, slot_id: str) -> dict[str, Any]:
+    """A claim proof signed by the key :func:`identity` made for ``did``."""
+    return build_claim_proof(
+        _KEYS[did], nick=nick, slot_id=slot_id, relay_url=relay.process.url, now=int(time.time()), nonce="ab" * 16
+    )
 
 
 def intro_event(key: SigningKey, card: Any, n: int = 0) -> Any:
@@ -114,7 +128,8 @@ def intro_event(key: SigningKey, card: Any, n: int = 0) -> Any:
 
 
 def claim(relay: Relay, nick: str, card: Any, slot_id: str, token: str) -> Reply:
-    body = {"nick": nick, "slot_id": slot_id, "relay_url": None, "card": card.to_json()}
+    proof = proof_for(relay, nick, card.did, slot_id)
+    body = {"nick": nick, "slot_id": slot_id, "relay_url": None, "card": card.to_json(), "proof": proof}
     return relay.request("POST", "/v1/handle/claim", json_body=body, token=token)
 
 
@@ -203,12 +218,17 @@ def test_event_just_over_256_kib_is_413(relay: Relay) -> None:
     assert [e["event_id"] for e in listed] == ["fits"]
 
 
-def test_body_over_2_mib_is_413_before_auth(relay: Relay) -> None:
-    slot_id, _ = relay.slot()
+def test_body_over_2_mib_is_refused_without_reading_it(relay: Relay) -> None:
+    """Issue 18 item 4: authorised from path and header first (401 anonymous), 413 for the token holder."""
+    slot_id, token = relay.slot()
     body = b'{"event":"' + b"x" * (2 * 1024 * 1024) + b'"}'
-    for headers in ({"Content-Type": "application/json"}, {"Content-Type": "application/json", "Authorization": "x"}):
+    for headers, status in (
+        ({"Content-Type": "application/json"}, 401),
+        ({"Content-Type": "application/json", "Authorization": "x"}, 401),
+        ({"Content-Type": "application/json", "Authorization": f"Bearer {token}"}, 413),
+    ):
         reply = relay.request("POST", f"/v1/events/{slot_id}", body=body, headers=headers)
-        assert reply.status == 413
+        assert reply.status == status
 
 
 def test_chunked_body_over_2_mib_is_413(relay: Relay) -> None:
@@ -275,7 +295,9 @@ def test_deeply_nested_json_is_400_not_500(relay: Relay, depth: int) -> None:
     ]
     for target, body in targets:
         reply = relay.request("POST", target, body=body, token=token, headers=json_header)
-        if depth > 128 and not target.startswith("/v1/events/"):
+        if target in ("/v1/handle/intro/somebody", "/v1/pair", "/v1/handle/claim") and len(body) > 70_000:
+            assert reply.status == 413, (target, reply.status, reply.body[:200])  # these bodies are bounded
+        elif depth > 128 and not target.startswith("/v1/events/"):
             assert reply.status == 400, (target, reply.status, reply.body[:200])  # interpreted bodies: 128 max
         elif depth >= 990:
             assert reply.status == 400, (target, reply.status, reply.body[:200])  # beyond the decoder's limit
@@ -294,6 +316,7 @@ def test_validly_signed_deep_card_is_refused_not_500(relay: Relay) -> None:
     try:
         key = SigningKey(bytes([77]) * 32)
         card = build_agent_card(key, "deepcard", extra={"x": deep})
+        _KEYS[card.did] = key
         reply = claim(relay, "deepcard", card, slot_id, token)
     finally:
         sys.setrecursionlimit(old)
@@ -552,8 +575,16 @@ def test_replayed_public_card_cannot_move_someone_elses_nick(relay: Relay) -> No
     slot_m, token_m = relay.slot()
     _, victim = identity("replayed", 37)
     assert claim(relay, "replayed", victim, slot_v, token_v).status == 201
-    public_card = relay.request("GET", "/.well-known/wire/agent?handle=replayed").json()["card"]
-    body = {"nick": "replayed", "slot_id": slot_m, "relay_url": None, "card": public_card}
+    public = relay.request("GET", "/.well-known/wire/agent?handle=replayed").json()
+    body = {"nick": "replayed", "slot_id": slot_m, "relay_url": None, "card": public["card"]}
+    reply = relay.request("POST", "/v1/handle/claim", json_body=body, token=token_m)
+    assert reply.status == 403  # no proof of key possession (issue 18 item 2)
+    replayed = relay.request(
+        "POST", "/v1/handle/claim", json_body=body | {"proof": public["claim_proof"]}, token=token_m
+    )
+    assert replayed.status == 400  # the served proof names the victim's slot
+    assert "another slot" in replayed.json()["error"]
+    body["proof"] = proof_for(relay, "replayed", victim.did, slot_m)  # the owner's own key, for the new slot
     reply = relay.request("POST", "/v1/handle/claim", json_body=body, token=token_m)
     assert reply.status == 409
     assert reply.json()["bound_slot_id"] == slot_v
@@ -570,15 +601,14 @@ def test_replayed_public_card_cannot_move_someone_elses_nick(relay: Relay) -> No
 # ------------------------------------------------------------------------------------------ invites
 
 
-def test_single_use_invite_is_410_after_use_and_format_url_does_not_consume(relay: Relay) -> None:
+def test_single_use_invite_is_410_after_one_read_of_either_form(relay: Relay) -> None:
+    """Issue 18 item 1: ``?format=url`` hands out the same secret, so it uses the invite up too."""
     reply = relay.request("POST", "/v1/invite/register", json_body={"invite_url": "wire://pair?v=1&inv=x.y", "uses": 1})
     assert reply.status == 201
     token = reply.json()["token"]
-    for _ in range(3):
-        peek = relay.request("GET", f"/i/{token}?format=url")
-        assert peek.status == 200
-        assert peek.body == b"wire://pair?v=1&inv=x.y"
-    assert relay.request("GET", f"/i/{token}").status == 200  # the one use
+    peek = relay.request("GET", f"/i/{token}?format=url")
+    assert peek.status == 200
+    assert peek.body == b"wire://pair?v=1&inv=x.y"
     for target in (f"/i/{token}", f"/i/{token}?format=url"):
         gone = relay.request("GET", target)
         assert gone.status == 410

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,9 +14,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web import Application, Request
 
-from wire_protocol import AgentCard, SigningKey, build_agent_card, build_event, sign_event
+from wire_protocol import AgentCard, SigningKey, build_agent_card, build_claim_proof, build_event, sign_event
 from wire_relay.app import create_app
 from wire_relay.config import RelayConfig
+from wire_relay.state import CONFIG
 
 Client = TestClient[Request, Application]
 MakeRelay = Callable[..., Awaitable[Client]]
@@ -97,6 +100,17 @@ def make_agent(nick: str, seed: int = 1, profile: dict[str, Any] | None = None) 
     return Agent(key=key, card=build_agent_card(key, nick, profile=profile), nick=nick)
 
 
+def claim_proof(agent: Agent, slot_id: str, relay_url: str, now: float | None = None) -> dict[str, Any]:
+    """A fresh proof of key possession for ``agent`` claiming its nick on ``slot_id`` at ``relay_url``."""
+    when = int(time.time() if now is None else now)
+    return build_claim_proof(
+        agent.key, nick=agent.nick, slot_id=slot_id, relay_url=relay_url, now=when, nonce=secrets.token_hex(16)
+    )
+
+
 async def claim(client: Client, agent: Agent, slot_id: str, token: str, **extra: Any) -> Any:
-    body = {"nick": agent.nick, "slot_id": slot_id, "relay_url": None, "card": agent.card.to_json(), **extra}
+    """Claim ``agent``'s nick with a proof (pass ``proof=None`` to claim without one)."""
+    proof = claim_proof(agent, slot_id, str(client.make_url("/")), client.app[CONFIG].clock())
+    body = {"nick": agent.nick, "slot_id": slot_id, "relay_url": None, "card": agent.card.to_json(), "proof": proof}
+    body.update(extra)
     return await client.post("/v1/handle/claim", json=body, headers=bearer(token))

@@ -17,7 +17,9 @@ the restart tests, opens it a second time after closing the first (``reopen``). 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -318,8 +320,9 @@ class StoreContract:
 
     async def test_pair_ttl_and_abandon(self, store: Store) -> None:
         await store.pair_open("ch2", "host", "M", "4" * 32, NOW)
-        assert await store.pair_get("4" * 32, "host", NOW + TTL - 1) is not None  # touch
-        assert await store.pair_get("4" * 32, "host", NOW + 2 * TTL - 2) is not None  # still alive via touch
+        assert await store.pair_get("4" * 32, "host", NOW + TTL - 1) is not None  # a read: no touch
+        assert await store.pair_set_bootstrap("4" * 32, "host", "B", NOW + TTL - 1)  # a write touches
+        assert await store.pair_get("4" * 32, "host", NOW + 2 * TTL - 2) is not None  # still alive via the write
         assert await store.pair_get("4" * 32, "host", NOW + 3 * TTL) is None
         again = await store.pair_open("ch2", "host", "M", "5" * 32, NOW + 3 * TTL)
         assert again.pair_id == "5" * 32
@@ -361,6 +364,55 @@ class StoreContract:
         assert sum(r.status == "ok" for r in results) == 3
 
     # ---------------------------------------------------------------------------- rate and stats
+
+    async def test_ack_frees_the_backlog_and_purge_deletes_after_retention(self, store: Store) -> None:
+        """Issue 18 item 6: the quota counts the backlog; acknowledged events go after the retention."""
+        slot_id, _ = await self.slot(store)
+        for event_id in ("a", "b"):
+            assert (await store.append(slot_id, item(event_id, 100), quota=250)).status == "stored"
+        assert (await store.append(slot_id, item("c", 100), quota=250)).status == "quota_exceeded"
+        assert await store.ack(slot_id, "nope", NOW) is None
+        acked = await store.ack(slot_id, "b", NOW)
+        assert acked is not None
+        assert acked.backlog_bytes == 0
+        again = await store.ack(slot_id, "a", NOW)  # backwards: nothing changes
+        assert again is not None
+        assert (again.acked_seq, again.backlog_bytes) == (acked.acked_seq, 0)
+        stored = await store.append(slot_id, item("c", 100), quota=250)
+        assert (stored.status, stored.slot_bytes_used) == ("stored", 100)
+        assert await store.purge(NOW + 10, acked_retention=60, event_retention=None) == 0  # not yet
+        assert len(await store.list_events(slot_id, None, 10)) == 3
+        assert await store.purge(NOW + 61, acked_retention=60, event_retention=None) == 2
+        assert await store.list_events(slot_id, None, 10) == [item("c", 100).data]
+        state = await store.slot_state(slot_id)
+        assert state is not None
+        assert state.event_count == 1
+        assert await store.purge(NOW + 62, acked_retention=60, event_retention=None) == 0
+
+    async def test_operator_retention_deletes_old_unacknowledged_events(self, store: Store) -> None:
+        """Reference clients never acknowledge: the operator's retention window bounds their backlog."""
+        slot_id, _ = await self.slot(store)
+        for event_id in ("a", "b"):
+            assert (await store.append(slot_id, item(event_id, 100), quota=250)).status == "stored"
+        later = time.time() + 3600
+        assert await store.purge(later, acked_retention=1e9, event_retention=7200) == 0
+        assert await store.purge(later, acked_retention=1e9, event_retention=60) == 2
+        assert await store.list_events(slot_id, None, 10) == []
+        assert (await store.append(slot_id, item("c", 200), quota=250)).status == "stored"  # backlog is empty
+
+    async def test_proven_claim_replaces_an_unproven_one(self, store: Store) -> None:
+        slot_a, _ = await self.slot(store)
+        slot_b, _ = await self.slot(store)
+        squat = handle("zed", "did:wire:zed-0001", slot_a)
+        owner = dataclasses.replace(handle("zed", "did:wire:zed-0002", slot_b), proof={"v": 1}, proven=True)
+        assert (await store.claim_handle(squat, discoverable=None)).status == "claimed"
+        assert (await store.claim_handle(owner, discoverable=None)).status == "claimed"
+        record = await store.get_handle("zed")
+        assert record is not None
+        assert (record.did, record.proven, record.proof) == (owner.did, True, {"v": 1})
+        assert (await store.claim_handle(squat, discoverable=None)).status == "conflict"
+        rival = dataclasses.replace(handle("zed", "did:wire:zed-0003", slot_a), proof={"v": 1}, proven=True)
+        assert (await store.claim_handle(rival, discoverable=None)).status == "conflict"
 
     async def test_rate_take(self, store: Store) -> None:
         assert await store.rate_take("k", 2, 1.0, NOW) == 0.0

@@ -25,7 +25,20 @@ async def test_info(client: Client) -> None:
     body = await (await client.get("/v1/info")).json()
     assert body["software"] == "wire-relay"
     assert body["protocol"] == "v3.1"
-    assert body["features"] == ["sse-replay", "batch", "openapi", "unclaim", "info"]
+    assert body["features"] == [
+        "sse-replay",
+        "batch",
+        "openapi",
+        "unclaim",
+        "info",
+        "claim-proof",
+        "ack",
+        "backlog-quota",
+    ]
+    assert body["claims"]["proof"] == "required"
+    assert body["quota"]["kind"] == "backlog"
+    assert body["limits"]["max_card_bytes"] > 0
+    assert body["limits"]["max_intro_bytes"] > 0
     assert body["limits"]["max_event_bytes"] == 262144
     assert body["limits"]["max_batch_events"] == 1000
 

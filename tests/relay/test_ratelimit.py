@@ -28,9 +28,7 @@ def limits(burst: float, per_second: float) -> dict[str, RateSpec]:
 async def test_429_with_retry_after(
     make_relay: MakeRelay, clock: FakeClock, method: str, path: str, body: object
 ) -> None:
-    client = await make_relay(
-        rate_limits_enabled=True, rate_limits=limits(2, 0.5), clock=clock, trust_forwarded_for=True
-    )
+    client = await make_relay(rate_limits_enabled=True, rate_limits=limits(2, 0.5), clock=clock, trusted_proxies=1)
     me = {"X-Forwarded-For": "203.0.113.7"}
     for _ in range(2):
         assert (await client.request(method, path, json=body, headers=me)).status != 429
@@ -59,3 +57,17 @@ async def test_unlimited_routes_are_not_limited(make_relay: MakeRelay) -> None:
     client = await make_relay(rate_limits_enabled=True, rate_limits=limits(1, 0.001))
     for _ in range(5):
         assert (await client.get("/healthz")).status == 200
+
+
+def test_buckets_are_bounded_per_group_and_churn_never_refills_another_group() -> None:
+    """Issue 18 item 9: O(1) per take, pruning inside the group only (it used to reset every group)."""
+    from wire_relay.store.base import MemoryRateBuckets
+
+    buckets = MemoryRateBuckets(max_keys=100)
+    now = 1000.0
+    assert buckets.take("intro_nick:alice|did", 1, 1 / 300, now) == 0.0
+    assert buckets.take("intro_nick:alice|did", 1, 1 / 300, now) > 0  # empty now
+    for n in range(5000):  # an attacker churning another group's keys
+        buckets.take(f"invite_get:10.0.{n // 256}.{n % 256}", 20, 0.5, now)
+    assert len(buckets) <= 100 + 1 + 2
+    assert buckets.take("intro_nick:alice|did", 1, 1 / 300, now) > 0  # still empty: not pruned

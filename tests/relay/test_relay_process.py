@@ -14,7 +14,8 @@ import aiohttp
 import pytest
 
 from tests.helpers.relay_process import RelayProcess
-from tests.relay.conftest import make_agent
+from tests.relay.conftest import claim_proof, make_agent
+from wire_protocol import b64encode
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -98,12 +99,20 @@ async def test_restart_keeps_state_and_pair_slots_start_empty(tmp_path: Path) ->
                     f"{relay.url}/v1/events/{slot_id}", json={"event": {"event_id": f"e{n}"}}, headers=auth
                 ) as r:
                     assert r.status == 201
-            body = {"nick": "alice", "slot_id": slot_id, "relay_url": None, "card": alice.card.to_json()}
+            body = {
+                "nick": "alice",
+                "slot_id": slot_id,
+                "relay_url": None,
+                "card": alice.card.to_json(),
+                "proof": claim_proof(alice, slot_id, relay.url),
+            }
             async with session.post(f"{relay.url}/v1/handle/claim", json=body, headers=auth) as r:
                 assert r.status == 201
-            async with session.post(f"{relay.url}/v1/pair", json={"code_hash": "h", "msg": "m", "role": "host"}) as r:
+            pair_body = {"code_hash": "c" * 64, "msg": b64encode(b"m" * 33), "role": "host"}
+            async with session.post(f"{relay.url}/v1/pair", json=pair_body) as r:
                 pair_id = (await r.json())["pair_id"]
-            async with session.post(f"{relay.url}/v1/invite/register", json={"invite_url": "wire://x", "uses": 1}) as r:
+            invite_body = {"invite_url": "wire://pair?x", "uses": 1}
+            async with session.post(f"{relay.url}/v1/invite/register", json=invite_body) as r:
                 invite = (await r.json())["token"]
             async with session.get(f"{relay.url}/i/{invite}") as r:
                 assert r.status == 200

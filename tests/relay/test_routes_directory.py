@@ -8,9 +8,17 @@ from typing import Any
 
 import pytest
 
-from tests.relay.conftest import Client, MakeRelay, bearer, claim, make_agent, new_slot
+from tests.relay.conftest import Agent, Client, MakeRelay, bearer, claim, claim_proof, make_agent, new_slot
 from tests.relay.test_sse import open_stream
-from wire_protocol import A2A_EXTENSION_URI, SigningKey, b64encode, build_agent_card, card_canonical
+from wire_protocol import (
+    A2A_EXTENSION_URI,
+    SigningKey,
+    b64encode,
+    build_agent_card,
+    card_canonical,
+    verify_claim_proof,
+)
+from wire_relay.state import CONFIG
 
 
 async def test_claim_then_lookup(client: Client) -> None:
@@ -84,12 +92,8 @@ async def test_conflict_409(client: Client) -> None:
     slot_b, token_b = await new_slot(client)
     assert (await claim(client, alice, slot_a, token_a)).status == 201
     # another identity whose handle is also "alice" (different key, so a different DID suffix)
-    other = build_agent_card(impostor_key, "alice")
-    resp = await client.post(
-        "/v1/handle/claim",
-        json={"nick": "alice", "slot_id": slot_b, "card": other.to_json()},
-        headers=bearer(token_b),
-    )
+    other = Agent(key=impostor_key, card=build_agent_card(impostor_key, "alice"), nick="alice")
+    resp = await claim(client, other, slot_b, token_b)  # even with its own valid proof
     assert resp.status == 409
     body = await resp.json()
     assert body["claimed_by"] == alice.did
@@ -287,7 +291,7 @@ async def test_intro_size_and_quota(make_relay: MakeRelay) -> None:
     stranger = make_agent("stranger", 7)
     status, body = await intro(client, "alice", stranger.event(body={"card": stranger.card.to_json(), "p": "x" * 600}))
     assert status == 413
-    assert body["error"] == "intro event exceeds 256 KiB"
+    assert body["error"] == "intro event too large"
     client = await make_relay(slot_quota_bytes=10)
     await _claimed(client)
     status, body = await intro(client, "alice", stranger.event())
@@ -295,16 +299,19 @@ async def test_intro_size_and_quota(make_relay: MakeRelay) -> None:
     assert body["error"] == "target slot quota exceeded"
 
 
-async def test_regression_intro_rate_limited_per_nick(make_relay: MakeRelay) -> None:
-    """HEAD fix: at most 5 intros per nick per 300 s (v0.9.3 had no limit at all)."""
+async def test_regression_intro_rate_limited_per_nick_and_sender(make_relay: MakeRelay) -> None:
+    """At most 5 intros per (nick, sender) per 300 s, charged only for drops that verify (issue 18 item 5)."""
     client = await make_relay(rate_limits_enabled=True)
     await _claimed(client, "alice")
     await _claimed(client, "bob")
-    results = []
-    for n in range(6):
-        sender = make_agent(f"sender{n}", 20 + n)
-        results.append(await intro(client, "alice", sender.event()))
+    pest = make_agent("pest", 20)
+    junk = pest.event()
+    junk["signature"] = "A" * 86 + "=="
+    for _ in range(10):  # junk costs alice nothing
+        assert (await intro(client, "alice", junk))[0] == 400
+    results = [await intro(client, "alice", pest.event(body={"card": pest.card.to_json(), "n": n})) for n in range(6)]
     assert [s for s, _ in results] == [201] * 5 + [429]
+    assert (await intro(client, "alice", make_agent("friend", 41).event()))[0] == 201  # other senders unaffected
     assert (await intro(client, "bob", make_agent("sender9", 40).event()))[0] == 201  # other nicks unaffected
 
 
@@ -313,3 +320,76 @@ async def test_concurrent_intros_dedupe(client: Client) -> None:
     event = make_agent("stranger", 7).event()
     statuses = sorted(s for s, _ in await asyncio.gather(*(intro(client, "alice", event) for _ in range(4))))
     assert statuses == [200, 200, 200, 201]
+
+
+# ------------------------------------------------------------------------ claim proofs (issue 18 item 2)
+
+
+async def test_claim_without_proof_is_refused_by_default(client: Client) -> None:
+    alice = make_agent("alice")
+    slot_id, token = await new_slot(client)
+    resp = await claim(client, alice, slot_id, token, proof=None)
+    assert resp.status == 403
+    body = await resp.json()
+    assert body["required"] == "proof"
+    assert body["relay"] == str(client.make_url("/")).rstrip("/")
+    assert (await client.get("/.well-known/wire/agent?handle=alice")).status == 404
+
+
+async def test_bad_proofs_are_refused_with_the_reason(client: Client) -> None:
+    alice = make_agent("alice")
+    mallory = make_agent("alice", seed=66)  # same handle, another key
+    slot_id, token = await new_slot(client)
+    other_slot, _ = await new_slot(client)
+    origin = str(client.make_url("/"))
+    now = client.app[CONFIG].clock()
+    cases = {
+        "another slot": claim_proof(alice, other_slot, origin),
+        "another relay": claim_proof(alice, slot_id, "https://elsewhere.example"),
+        "not fresh": claim_proof(alice, slot_id, origin, now - 3600),
+        "does not verify": claim_proof(mallory, slot_id, origin),
+        "exactly the fields": {**claim_proof(alice, slot_id, origin), "extra": 1},
+    }
+    for reason, proof in cases.items():
+        resp = await claim(client, alice, slot_id, token, proof=proof)
+        assert resp.status == 400, reason
+        assert reason in (await resp.json())["error"]
+    assert (await claim(client, alice, slot_id, token)).status == 201
+
+
+async def test_record_serves_the_proof(client: Client) -> None:
+    alice = make_agent("alice")
+    slot_id, token = await new_slot(client)
+    assert (await claim(client, alice, slot_id, token)).status == 201
+    record = await (await client.get("/.well-known/wire/agent?handle=alice")).json()
+    assert record["proven"] is True
+    proof = record["claim_proof"]
+    verify_claim_proof(
+        proof,
+        public_key=alice.card.public_key,
+        nick="alice",
+        slot_id=slot_id,
+        relay_url=proof["relay"],
+        now=proof["ts"],
+    )
+
+
+async def test_unproven_claims_with_the_switch_and_proven_replacement(make_relay: MakeRelay) -> None:
+    client = await make_relay(accept_unproven_claims=True)
+    assert (await (await client.get("/v1/info")).json())["claims"]["proof"] == "optional"
+    squatter = make_agent("alice", seed=66)
+    alice = make_agent("alice")
+    slot_s, token_s = await new_slot(client)
+    slot_a, token_a = await new_slot(client)
+    assert (await claim(client, squatter, slot_s, token_s, proof=None)).status == 201
+    record = await (await client.get("/.well-known/wire/agent?handle=alice")).json()
+    assert (record["did"], record["proven"], record["claim_proof"]) == (squatter.did, False, None)
+    resp = await claim(client, alice, slot_a, token_a)  # a proven claim replaces the unproven one
+    assert resp.status == 201
+    assert (await resp.json())["status"] == "claimed"
+    record = await (await client.get("/.well-known/wire/agent?handle=alice")).json()
+    assert (record["did"], record["slot_id"], record["proven"]) == (alice.did, slot_a, True)
+    assert (await claim(client, squatter, slot_s, token_s, proof=None)).status == 409  # not back
+    assert (await claim(client, squatter, slot_s, token_s)).status == 409  # a proof does not beat a proof
+    assert (await claim(client, alice, slot_a, token_a, proof=None)).status == 409  # no downgrade
+    assert (await claim(client, alice, slot_a, token_a)).status == 201

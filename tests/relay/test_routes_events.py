@@ -120,15 +120,20 @@ async def test_auth_order_401_404_403(client: Client) -> None:
     assert (await post_event(client, "not-hex", token, {}))[0] == 404
 
 
-async def test_body_is_parsed_before_auth(client: Client) -> None:
-    """Like the reference's framework: body errors (415/400/422) come before the handler's auth check."""
-    slot_id, _ = await new_slot(client)
-    resp = await client.post(f"/v1/events/{slot_id}", data=b"{", headers={"Content-Type": "application/json"})
-    assert resp.status == 400
-    resp = await client.post(f"/v1/events/{slot_id}", json={"not_event": 1})
-    assert resp.status == 422
-    resp = await client.post(f"/v1/events/{slot_id}", data=b"{}")
-    assert resp.status == 415
+async def test_auth_is_checked_before_the_body(client: Client) -> None:
+    """Issue 18 item 4: no work for anonymous callers; body errors (415/400/422) only for token holders."""
+    slot_id, token = await new_slot(client)
+    for route in (f"/v1/events/{slot_id}", f"/v1/events/{slot_id}/batch"):
+        resp = await client.post(route, data=b"{", headers={"Content-Type": "application/json"})
+        assert resp.status == 401
+        resp = await client.post(route, data=b"{", headers={"Content-Type": "application/json", **bearer("f" * 64)})
+        assert resp.status == 403
+        resp = await client.post(route, data=b"{", headers={"Content-Type": "application/json", **bearer(token)})
+        assert resp.status == 400
+        resp = await client.post(route, json={"not_event": 1}, headers=bearer(token))
+        assert resp.status == 422
+        resp = await client.post(route, data=b"{}", headers=bearer(token))
+        assert resp.status == 415
 
 
 async def test_event_size_checked_before_dedupe(make_relay: MakeRelay) -> None:

@@ -104,7 +104,7 @@ def test_payloads_stay_under_the_notify_limit() -> None:
 
 async def test_schema_version_recorded_and_newer_refused(fresh_pg_url: str) -> None:
     store = await _open(fresh_pg_url)
-    assert await store.pool.fetchval("SELECT version FROM wire_schema_version") == 1
+    assert await store.pool.fetchval("SELECT version FROM wire_schema_version") == 2
     await store.pool.execute("UPDATE wire_schema_version SET version = 99")
     await store.close()
     with pytest.raises(RuntimeError, match="newer"):

@@ -60,7 +60,7 @@ async def test_schema_version_recorded_and_newer_refused(tmp_path: Path) -> None
     path = tmp_path / "r.sqlite3"
     await (await open_store(f"sqlite:///{path}")).close()
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
     conn.execute("UPDATE schema_version SET version = 99")
     conn.commit()
     conn.close()
@@ -89,3 +89,33 @@ async def test_open_does_not_scan_events(tmp_path: Path) -> None:
     assert await store.seq_of(slot_id, "x200000") is not None
     await store.close()
     assert elapsed < 0.5
+
+
+async def test_version_1_store_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A store written before acknowledgements and claim proofs gains their columns on open."""
+    path = tmp_path / "v1.sqlite3"
+    store = await open_store(f"sqlite:///{path}")
+    slot_id, _ = new_slot()
+    await store.allocate_slot(slot_id, "t", NOW)
+    await store.append(slot_id, item("old"))
+    await store.close()
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DROP INDEX IF EXISTS acks_by_at")
+        conn.execute("DROP INDEX IF EXISTS acks_by_slot")
+        conn.execute("DROP TABLE acks")
+        for table, column in (("slots", "acked_seq"), ("events", "at"), ("handles", "proof"), ("handles", "proven")):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        conn.execute("UPDATE schema_version SET version = 1")
+    conn.close()
+    store = await open_store(f"sqlite:///{path}")
+    try:
+        assert await store.list_events(slot_id, None, 10) == [item("old").data]
+        result = await store.ack(slot_id, "old", NOW)
+        assert result is not None
+        assert result.backlog_bytes == 0
+    finally:
+        await store.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    conn.close()

@@ -214,7 +214,7 @@ class WireAgent:
         if not claim:
             return RelayAttachment(endpoint=endpoint, newly_bound=newly_bound, claimed=False)
         try:
-            await self.pool.client(url).claim_handle(self.handle, endpoint, self.card.to_json())
+            await self.pool.client(url).claim_handle(self.handle, endpoint, self.card.to_json(), key=self.identity.key)
         except RelayError as exc:
             return RelayAttachment(endpoint=endpoint, newly_bound=newly_bound, claimed=False, claim_error=exc.message)
         return RelayAttachment(endpoint=endpoint, newly_bound=newly_bound, claimed=True)
@@ -238,6 +238,7 @@ class WireAgent:
                     self.handle,
                     endpoint,
                     self.card.to_json(),
+                    key=self.identity.key,
                     public_url=public_url if isinstance(public_url, str) else None,
                 )
             except WireClientError:
@@ -251,7 +252,12 @@ class WireAgent:
         """Claim ``nick`` (default: our handle) in our federation relay's directory."""
         endpoint = self._primary(Scope.FEDERATION)
         return await self.pool.client(endpoint.relay_url).claim_handle(
-            nick or self.handle, endpoint, self.card.to_json(), public_url=public_url, discoverable=discoverable
+            nick or self.handle,
+            endpoint,
+            self.card.to_json(),
+            key=self.identity.key,
+            public_url=public_url,
+            discoverable=discoverable,
         )
 
     def _primary(self, scope: Scope) -> Endpoint:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
-import logging
 import os
 import signal
 import sys
@@ -25,7 +24,10 @@ from aiohttp import web
 from wire_relay.__about__ import __version__
 from wire_relay.app import create_app
 from wire_relay.config import Mode, RelayConfig
-from wire_relay.log import KeyValueFormatter, access_log, server_log
+from wire_relay.guard import ConnectionGuard, GuardedTCPSite, GuardedUnixSite, GuardLimits, connection_cap
+from wire_relay.log import access_log, server_log
+from wire_relay.logs import LOG_FORMATS, AccessLogger, configure_logging
+from wire_relay.startup import listen_error, store_error
 from wire_relay.store import default_store_url, redact_url
 
 __all__ = ["main"]
@@ -62,7 +64,68 @@ def _parser() -> argparse.ArgumentParser:
         "--no-rate-limit", action="store_true", help="disable per-client rate limits (tests, private relays)"
     )
     parser.add_argument(
-        "--trust-forwarded-for", action="store_true", help="rate-limit by X-Forwarded-For (behind a trusted proxy only)"
+        "--trusted-proxies",
+        type=int,
+        default=0,
+        metavar="N",
+        help="reverse proxies in front of the relay (default 0): the client address is the N-th X-Forwarded-For "
+        "entry from the right, and X-Forwarded-Proto is honoured; the per-client connection cap is left to the proxy",
+    )
+    parser.add_argument(
+        "--trust-forwarded-for", action="store_true", help="same as --trusted-proxies 1 (kept for old command lines)"
+    )
+    parser.add_argument(
+        "--accept-unproven-claims",
+        action="store_true",
+        help="let handle claims without a proof of key possession through (reference clients), recorded as unproven; "
+        "a proven claim of the nick replaces an unproven one",
+    )
+    parser.add_argument(
+        "--acked-retention",
+        type=float,
+        default=86_400.0,
+        metavar="SECONDS",
+        help="delete acknowledged events this long after the acknowledgement (default 86400)",
+    )
+    parser.add_argument(
+        "--event-retention",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="delete unacknowledged events older than this (default: keep them, as the reference does)",
+    )
+    parser.add_argument(
+        "--sweep-interval",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="housekeeping interval: expired pair slots and invites, retention deletes (default 60)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=4096,
+        metavar="N",
+        help="open connections relay-wide (default 4096, lowered to fit the open-file limit)",
+    )
+    parser.add_argument(
+        "--max-connections-per-client", type=int, default=64, metavar="N", help="open connections per peer address"
+    )
+    parser.add_argument(
+        "--max-pair-slots", type=int, default=10_000, metavar="N", help="open SPAKE2 pair slots (default 10000)"
+    )
+    parser.add_argument(
+        "--max-streams", type=int, default=2048, metavar="N", help="open SSE streams relay-wide (default 2048)"
+    )
+    parser.add_argument(
+        "--max-streams-per-client", type=int, default=32, metavar="N", help="open SSE streams per client (default 32)"
+    )
+    parser.add_argument(
+        "--header-timeout", type=float, default=10.0, metavar="SECONDS", help="time to send request headers"
+    )
+    parser.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS", help="time to send a body")
+    parser.add_argument(
+        "--idle-timeout", type=float, default=30.0, metavar="SECONDS", help="idle keep-alive connection lifetime"
     )
     parser.add_argument(
         "--sse-keepalive", type=float, default=30.0, metavar="SECONDS", help="SSE keep-alive interval (default 30)"
@@ -71,6 +134,9 @@ def _parser() -> argparse.ArgumentParser:
         "--shutdown-timeout", type=float, default=10.0, metavar="SECONDS", help="grace period for in-flight requests"
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-format", default="text", choices=LOG_FORMATS, help="stderr log lines: key=value text (default) or JSON"
+    )
     parser.add_argument(
         "--access-log", action="store_true", help="log every request (off by default: it costs throughput)"
     )
@@ -113,32 +179,41 @@ def _default_store(mode: Mode) -> str:
     return f"sqlite://{path.parent / ('local' if mode == 'local-only' else 'uds') / path.name}"
 
 
-def _configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(KeyValueFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-
-
 async def _serve(args: argparse.Namespace, config: RelayConfig, host: str, port: int) -> int:
     app = create_app(config)
     runner = web.AppRunner(
         app,
         access_log=access_log if args.access_log else None,
+        access_log_class=AccessLogger,
         handle_signals=False,
         shutdown_timeout=args.shutdown_timeout,
+        keepalive_timeout=config.idle_timeout_seconds,
     )
-    await runner.setup()
+    where = f"unix://{args.uds}" if args.uds else f"{host}:{port}"
+    try:
+        await runner.setup()
+    except Exception as exc:
+        message = store_error(exc, config.store_url)
+        if message is None:
+            raise
+        _err(message)
+        await runner.cleanup()
+        return 1
+    guard = ConnectionGuard(
+        GuardLimits(
+            max_total=connection_cap(config.max_connections),
+            max_per_client=0 if config.trusted_proxies or args.uds else config.max_connections_per_client,
+            header_timeout=config.header_timeout_seconds,
+        )
+    )
     try:
         if args.uds:
-            site: web.BaseSite = web.UnixSite(runner, args.uds)
+            site: web.BaseSite = GuardedUnixSite(runner, args.uds, guard)
             await site.start()
             os.chmod(args.uds, 0o600)
             where = f"unix://{args.uds}"
         else:
-            site = web.TCPSite(runner, host, port, reuse_address=True)
+            site = GuardedTCPSite(runner, host, port, guard)
             await site.start()
             bound = runner.addresses[0]
             bound_host, bound_port = bound[0], bound[1]
@@ -146,7 +221,7 @@ async def _serve(args: argparse.Namespace, config: RelayConfig, host: str, port:
             where = f"http://{shown}:{bound_port}"
     except OSError as exc:
         await runner.cleanup()
-        _err(f"cannot listen: {exc}")
+        _err(listen_error(exc, where))
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -183,9 +258,21 @@ def main(argv: list[str] | None = None) -> int:
         public_url=args.public_url,
         sse_keepalive_seconds=args.sse_keepalive,
         rate_limits_enabled=not args.no_rate_limit,
-        trust_forwarded_for=args.trust_forwarded_for,
+        trusted_proxies=max(args.trusted_proxies, 1 if args.trust_forwarded_for else 0),
+        accept_unproven_claims=args.accept_unproven_claims,
+        acked_retention_seconds=args.acked_retention,
+        event_retention_seconds=args.event_retention,
+        sweep_seconds=args.sweep_interval,
+        max_connections=args.max_connections,
+        max_connections_per_client=args.max_connections_per_client,
+        max_streams=args.max_streams,
+        max_pair_slots=args.max_pair_slots,
+        max_streams_per_client=args.max_streams_per_client,
+        header_timeout_seconds=args.header_timeout,
+        body_timeout_seconds=args.body_timeout,
+        idle_timeout_seconds=args.idle_timeout,
     )
-    _configure_logging(args.log_level)
+    configure_logging(args.log_level, args.log_format)
     if args.uds:
         uds = Path(args.uds).absolute()
         uds.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from wire_relay import routes_a2a, routes_directory, routes_events, routes_pages
 from wire_relay.config import RelayConfig
 from wire_relay.errors import error_middleware
 from wire_relay.log import server_log
+from wire_relay.metrics import install_metrics
 from wire_relay.state import BATCH_GATE, CONFIG, HISTORY, STORE, STREAMS, StatsHistory, StreamRegistry
 from wire_relay.store import Store, open_store
 
@@ -52,6 +53,7 @@ def create_app(config: RelayConfig, *, store: Store | None = None) -> web.Applic
             routes_a2a.public_routes,
         ):
             app.add_routes(table)
+    install_metrics(app)
     app.cleanup_ctx.append(_store_ctx(store is None))
     app.cleanup_ctx.append(_background_ctx)
     app.on_shutdown.append(_close_streams)
@@ -103,8 +105,22 @@ async def _sample(app: web.Application) -> None:
     app[HISTORY].record(now, await app[STORE].stats(now), app[STREAMS].count())
 
 
+#: purge rounds per sweep (each deletes at most a few thousand events, then yields to requests)
+MAX_PURGE_ROUNDS = 50
+
+
 async def _sweep(app: web.Application) -> None:
-    await app[STORE].sweep(app[CONFIG].clock())
+    config, store = app[CONFIG], app[STORE]
+    await store.sweep(config.clock())
+    for _round in range(MAX_PURGE_ROUNDS):
+        deleted = await store.purge(
+            config.clock(),
+            acked_retention=config.acked_retention_seconds,
+            event_retention=config.event_retention_seconds,
+        )
+        if deleted == 0:
+            break
+        await asyncio.sleep(0)
 
 
 async def _close_streams(app: web.Application) -> None:

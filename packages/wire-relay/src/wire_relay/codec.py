@@ -73,6 +73,8 @@ def loads_tracking(data: bytes) -> tuple[JSON, bool]:
         value: JSON = json.loads(data, parse_float=on_float, parse_int=on_int, parse_constant=_reject_constant)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CanonicalizationError(f"not valid JSON: {exc}") from exc
+    except ValueError as exc:  # an integer beyond Python's 4,300-digit conversion limit (was a 500)
+        raise CanonicalizationError(f"not valid JSON: {exc}") from exc
     except RecursionError as exc:  # ~1,000 levels: the C decoder gives up (was a 500)
         raise CanonicalizationError("not valid JSON: nested too deeply") from exc
     return value, plain

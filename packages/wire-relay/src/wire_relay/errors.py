@@ -9,15 +9,17 @@ the handler's own checks (auth, then the route's rules).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NoReturn
 
-from aiohttp import web
+from aiohttp import HttpVersion10, web
 
 from wire_protocol import SLOT_ID_RE, CanonicalizationError, JSONObject, loads
 from wire_relay.codec import MAX_JSON_DEPTH, exceeds_depth, loads_tracking
 from wire_relay.log import http_log
+from wire_relay.state import CONFIG
 from wire_relay.store import Store, TokenCheck
 
 __all__ = [
@@ -69,6 +71,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.version < HttpVersion10:  # HTTP/0.9 has no headers: nothing to authorise or bound
+        return json_response({"error": "HTTP/1.0 or later required"}, status=505, headers={"Connection": "close"})
     try:
         return await handler(request)
     except ApiError as exc:
@@ -94,26 +98,38 @@ def _is_json_type(content_type: str) -> bool:
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
-    """The raw body of a JSON request: 415 without a JSON content type, 413 above ``limit``."""
+    """The raw body of a JSON request: 415 without a JSON content type, 413 above ``limit``, 408 when
+    it does not arrive within the configured body timeout (a slow upload cannot hold a handler)."""
     if not _is_json_type(request.content_type):
         fail(415, "expected request with `Content-Type: application/json`")
     length = request.content_length
     if length is not None and length > limit:
         fail(413, "request body too large", max_bytes=limit)
-    if length is not None:
+    if length is not None and request.content.is_eof():  # already buffered: the common, fast case
         body = await request.read()
     else:
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := await request.content.read(65536):
-            size += len(chunk)
-            if size > limit:
-                fail(413, "request body too large", max_bytes=limit)
-            chunks.append(chunk)
-        body = b"".join(chunks)
+        seconds = request.app[CONFIG].body_timeout_seconds
+        try:
+            async with asyncio.timeout(seconds):
+                body = await _read_bounded(request, limit)
+        except TimeoutError:
+            raise ApiError(
+                408, f"request body not received within {seconds:g}s", headers={"Connection": "close"}
+            ) from None
     if len(body) > limit:
         fail(413, "request body too large", max_bytes=limit)
     return body
+
+
+async def _read_bounded(request: web.Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(65536):
+        size += len(chunk)
+        if size > limit:
+            fail(413, "request body too large", max_bytes=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def read_json(request: web.Request, limit: int) -> Any:
@@ -127,16 +143,25 @@ async def read_json(request: web.Request, limit: int) -> Any:
         fail(400, f"malformed JSON body: {exc.message}")
     except RecursionError:
         fail(400, "malformed JSON body: nested too deeply", max_depth=MAX_JSON_DEPTH)
+    except ValueError as exc:  # e.g. an integer longer than Python's 4,300-digit conversion limit
+        fail(400, f"malformed JSON body: {exc}")
     if exceeds_depth(value):
         fail(400, f"malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels", max_depth=MAX_JSON_DEPTH)
     return value
+
+
+#: bodies at least this large are parsed on a worker thread, so the event loop keeps serving others
+PARSE_OFF_LOOP_BYTES = 1024 * 1024
 
 
 async def read_object_tracking(request: web.Request, limit: int) -> tuple[JSONObject, bool]:
     """:func:`read_object` plus the *plain* flag of :func:`wire_relay.codec.loads_tracking`."""
     body = await read_body(request, limit)
     try:
-        value, plain = loads_tracking(body)
+        if len(body) >= PARSE_OFF_LOOP_BYTES:
+            value, plain = await asyncio.to_thread(loads_tracking, body)
+        else:
+            value, plain = loads_tracking(body)
     except CanonicalizationError as exc:
         fail(400, f"malformed JSON body: {exc.message}")
     if not isinstance(value, dict):

@@ -38,6 +38,12 @@ PATHS: J = {
             "responses": {"200": {"description": "`ok\\n`", "content": {"text/plain": {"schema": {"type": "string"}}}}},
         }
     },
+    "/metrics": {
+        "get": {
+            "summary": "Prometheus metrics (text exposition format); for the operator's scraper, not the internet",
+            "responses": {"200": {"description": "metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+        }
+    },
     "/v1/info": {
         "get": {
             "summary": "relay software, limits and extension features",
@@ -156,6 +162,30 @@ PATHS: J = {
             "requestBody": body(ref("ResponderHealth")),
             "responses": {
                 "200": json_content(ref("ResponderHealth"), "stored record"),
+                **errors(*JSON_BODY_ERRORS, *AUTH_ERRORS),
+            },
+        },
+    },
+    "/v1/slot/{slot_id}/ack": {
+        "parameters": [SLOT_PARAM],
+        "post": {
+            "summary": "the owner read through an event: it and all before it leave the backlog quota",
+            "security": BEARER,
+            "requestBody": body(obj(["through"], {"through": {"type": "string"}})),
+            "responses": {
+                "200": json_content(
+                    obj(
+                        ["slot_id", "acked_through", "backlog_bytes", "slot_bytes_max", "deleted_after_unix"],
+                        {
+                            "slot_id": HEX32,
+                            "acked_through": {"type": "string"},
+                            "backlog_bytes": {"type": "integer"},
+                            "slot_bytes_max": {"type": "integer"},
+                            "deleted_after_unix": {"type": "integer"},
+                        },
+                    ),
+                    "acknowledged",
+                ),
                 **errors(*JSON_BODY_ERRORS, *AUTH_ERRORS),
             },
         },

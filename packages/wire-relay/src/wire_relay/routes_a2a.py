@@ -18,7 +18,7 @@ from aiohttp import web
 
 from wire_protocol import a2a_card_for_claim, is_valid_nick
 from wire_relay.errors import json_response, read_body
-from wire_relay.routes_directory import nick_query
+from wire_relay.routes_directory import queried_record
 from wire_relay.routes_pages import base_url, domain_of
 from wire_relay.state import STORE
 
@@ -58,10 +58,7 @@ _A2A_METHODS = frozenset(
 
 @public_routes.get("/.well-known/agent-card.json")
 async def well_known_a2a(request: web.Request) -> web.Response:
-    nick = nick_query(request)
-    record = await request.app[STORE].get_handle(nick)
-    if record is None:
-        return json_response({"error": "nick not claimed", "nick": nick}, status=404)
+    record = await queried_record(request)
     return json_response(
         a2a_card_for_claim(
             nick=record.nick,

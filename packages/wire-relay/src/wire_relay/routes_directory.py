@@ -22,12 +22,17 @@ from wire_protocol import (
     CanonicalizationError,
     CardError,
     CardTrust,
+    ClaimProof,
+    ClaimProofError,
+    JSONObject,
     VerificationError,
     bare_handle,
+    claim_proof_origin,
     compact_json,
     display_handle_from_did,
     is_valid_nick,
     verify_card,
+    verify_claim_proof,
     verify_event,
 )
 from wire_relay.errors import (
@@ -41,7 +46,7 @@ from wire_relay.errors import (
     read_object,
     req_str,
 )
-from wire_relay.ratelimit import check_rate, client_address
+from wire_relay.ratelimit import check_rate, client_address, request_scheme
 from wire_relay.routes_events import quota_error
 from wire_relay.state import CONFIG, STORE
 from wire_relay.store import EventItem, HandleRecord, Store, TokenCheck
@@ -54,6 +59,8 @@ public_routes = web.RouteTableDef()  # public mode only
 INTRO_KIND = 1100
 INTRO_TYPES = frozenset({"pair_drop", "agent_card"})
 PROFILE_LISTING_FIELDS = ("emoji", "motto", "vibe", "pronouns", "now")
+#: room in a request body for the fields around an event or a card (nick, slot id, proof...)
+BODY_SLACK_BYTES = 4096
 
 
 def valid_relay_url(url: str) -> bool:
@@ -84,10 +91,47 @@ def _record_json(record: HandleRecord) -> dict[str, object]:
         "slot_id": record.slot_id,
         "relay_url": record.relay_url,
         "claimed_at": record.claimed_at,
+        "proven": record.proven,
+        "claim_proof": record.proof,
     }
 
 
-async def _check_move(store: Store, nick: str, did: str, slot_id: str, proof: str | None) -> None:
+def _checked_proof(
+    request: web.Request, body: JSONObject, public_key: bytes, nick: str, slot_id: str
+) -> ClaimProof | None:
+    """The claim's verified proof of key possession; None only when it has none and the operator
+    accepts unproven claims. A proof that is present is always checked (400 when it fails)."""
+    config = request.app[CONFIG]
+    raw = body.get("proof")
+    if raw is None:
+        if config.accept_unproven_claims:
+            return None
+        fail(
+            403,
+            "this relay requires a claim proof: sign {nick, slot_id, relay, ts, nonce} with the card's key "
+            "(field `proof`, see docs/PROTOCOL.md)",
+            required="proof",
+            relay=relay_origin(request),
+        )
+    try:
+        return verify_claim_proof(
+            raw, public_key=public_key, nick=nick, slot_id=slot_id, relay_url=relay_origin(request), now=config.clock()
+        )
+    except ClaimProofError as exc:
+        fail(400, f"claim proof invalid: {exc.message}", relay=relay_origin(request))
+
+
+def relay_origin(request: web.Request) -> str:
+    """This relay's origin as a claim proof names it: ``--public-url``'s, else scheme and Host."""
+    config = request.app[CONFIG]
+    base = config.public_url or f"{request_scheme(request, config)}://{request.host}"
+    try:
+        return claim_proof_origin(base)
+    except ClaimProofError:
+        return "http://invalid"
+
+
+async def _check_move(store: Store, nick: str, did: str, slot_id: str, proof: str | None) -> HandleRecord | None:
     """A nick already bound to a slot moves to another slot only with that slot's bearer token.
 
     A card is public (it is served by ``.well-known``), so presenting it proves nothing; without
@@ -97,22 +141,22 @@ async def _check_move(store: Store, nick: str, did: str, slot_id: str, proof: st
     """
     current = await store.get_handle(nick)
     if current is None or current.did != did or current.slot_id == slot_id:
-        return  # first claim, a conflict the store reports, or a refresh on the same slot
-    if proof is not None and await store.check_token(current.slot_id, proof) is TokenCheck.OK:
-        return
-    fail(
-        409,
-        "this nick is bound to another slot; to move it, send current_slot_token (the bearer token of that "
-        "slot), or release it first with DELETE /v1/handle/claim/{nick} using that token",
-        nick=nick,
-        bound_slot_id=current.slot_id,
-    )
+        return current  # first claim, a conflict the store reports, or a refresh on the same slot
+    if proof is None or await store.check_token(current.slot_id, proof) is not TokenCheck.OK:
+        fail(
+            409,
+            "this nick is bound to another slot; to move it, send current_slot_token (the bearer token of that "
+            "slot), or release it first with DELETE /v1/handle/claim/{nick} using that token",
+            nick=nick,
+            bound_slot_id=current.slot_id,
+        )
+    return current
 
 
 @routes.post("/v1/handle/claim")
 async def claim(request: web.Request) -> web.Response:
     config, store = request.app[CONFIG], request.app[STORE]
-    body = await read_object(request, config.max_body_bytes)
+    body = await read_object(request, config.max_card_bytes + BODY_SLACK_BYTES)
     nick = req_str(body, "nick")
     slot_id = req_str(body, "slot_id")
     relay_url = opt_str(body, "relay_url")
@@ -126,20 +170,28 @@ async def claim(request: web.Request) -> web.Response:
         card = verify_card(body["card"])
     except CardError as exc:
         fail(400, f"card signature invalid: {exc.message}")
+    card_json = card.to_json()
+    if len(compact_json(card_json)) > config.max_card_bytes:
+        fail(413, "agent-card too large", max_bytes=config.max_card_bytes)
     expected = display_handle_from_did(card.did)
     if nick != expected:
         fail(400, "nick must be the handle of the card's DID", nick=nick, expected=expected)
     if relay_url is not None and not valid_relay_url(relay_url):
         fail(400, "relay_url must be http(s)://host[:port] without credentials or path", relay_url=relay_url)
-    await _check_move(store, nick, card.did, slot_id, opt_str(body, "current_slot_token"))
+    proof = _checked_proof(request, body, card.public_key, nick, slot_id)
+    current = await _check_move(store, nick, card.did, slot_id, opt_str(body, "current_slot_token"))
+    if current is not None and current.did == card.did and current.proven and proof is None:
+        fail(409, "this nick holds a proven claim; re-claim it with a proof", nick=nick, required="proof")
     claimed_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(config.clock()))
     record = HandleRecord(
         nick=nick,
         did=card.did,
-        card=card.to_json(),
+        card=card_json,
         slot_id=slot_id,
         relay_url=relay_url,
         claimed_at=claimed_at,
+        proof=proof.to_json() if proof is not None else None,
+        proven=proof is not None,
     )
     result = await store.claim_handle(record, discoverable=discoverable)
     if result.status == "conflict":
@@ -173,13 +225,18 @@ def nick_query(request: web.Request) -> str:
     return nick
 
 
-@public_routes.get("/.well-known/wire/agent")
-async def well_known_agent(request: web.Request) -> web.Response:
+async def queried_record(request: web.Request) -> HandleRecord:
+    """The record of the ``?handle=`` a ``.well-known`` lookup names (400 without one, 404 unclaimed)."""
     nick = nick_query(request)
     record = await request.app[STORE].get_handle(nick)
     if record is None:
         fail(404, "nick not claimed", nick=nick)
-    return json_response(_record_json(record))
+    return record
+
+
+@public_routes.get("/.well-known/wire/agent")
+async def well_known_agent(request: web.Request) -> web.Response:
+    return json_response(_record_json(await queried_record(request)))
 
 
 def profile_summary(record: HandleRecord) -> dict[str, object]:
@@ -207,15 +264,14 @@ async def list_handles(request: web.Request) -> web.Response:
 async def intro(request: web.Request) -> web.Response:
     config, store = request.app[CONFIG], request.app[STORE]
     await check_rate(store, config, "intro", client_address(request, config))
-    body = await read_object(request, config.max_body_bytes)
+    body = await read_object(request, config.max_intro_bytes + BODY_SLACK_BYTES)
     if "event" not in body:
         fail(422, "missing field `event`")
     event = body["event"]
     nick = request.match_info["nick"]
-    record = await store.get_handle(nick)
+    record = await store.get_handle(nick) if is_valid_nick(nick) else None
     if record is None:
         fail(404, "nick not claimed", nick=nick)
-    await check_rate(store, config, "intro_nick", nick)
     kind = event.get("kind") if isinstance(event, dict) else None
     type_ = event.get("type") if isinstance(event, dict) else None
     if not isinstance(event, dict) or kind != INTRO_KIND or type_ not in INTRO_TYPES:
@@ -238,8 +294,13 @@ async def intro(request: web.Request) -> web.Response:
         data = compact_json(event)
     except CanonicalizationError as exc:  # pragma: no cover - verify_event canonicalised it already
         fail(400, f"event cannot be stored: {exc.message}")
-    if len(data) > config.max_event_bytes:
-        return json_response({"error": "intro event exceeds 256 KiB", "max_bytes": config.max_event_bytes}, status=413)
+    limit = min(config.max_event_bytes, config.max_intro_bytes)
+    if len(data) > limit:
+        return json_response({"error": "intro event too large", "max_bytes": limit}, status=413)
+    # charged only now that the drop verified, per (nick, sender): junk and other senders' drops cost
+    # this nick nothing, and one sender is bounded across every nick
+    await check_rate(store, config, "intro_nick", f"{nick}|{card.did}")
+    await check_rate(store, config, "intro_sender", card.did)
     event_id = event.get("event_id")
     event_id = event_id if isinstance(event_id, str) else None
     result = await store.append(

@@ -36,6 +36,7 @@ __all__ = ["routes"]
 routes = web.RouteTableDef()
 
 _JSON = "application/json"
+ACK_BODY_MAX_BYTES = 4096
 _JSON_HEADERS = {"Content-Type": _JSON}  # copied by web.Response; cheaper than content_type=
 
 
@@ -61,8 +62,8 @@ def quota_error(used: int, quota: int, message: str = "slot quota exceeded") -> 
             "error": message,
             "slot_bytes_used": used,
             "slot_bytes_max": quota,
-            "remediation": "the slot's owner must pull and the relay operator must raise or reset the quota; "
-            "events are never evicted automatically",
+            "remediation": "the quota counts unacknowledged events: the slot's owner must read them and "
+            "acknowledge (POST /v1/slot/{slot_id}/ack) so they stop counting",
         },
         status=413,
     )
@@ -85,11 +86,11 @@ async def allocate(request: web.Request) -> web.Response:
 @routes.post("/v1/events/{slot_id}")
 async def post_event(request: web.Request) -> web.Response:
     config, store = request.app[CONFIG], request.app[STORE]
+    slot_id = request.match_info["slot_id"]
+    await authorize(request, store, slot_id)  # from the path and header, before a byte of body is read
     body, plain = await read_object_tracking(request, config.max_body_bytes)
     if "event" not in body:
         fail(422, "missing field `event`")
-    slot_id = request.match_info["slot_id"]
-    await authorize(request, store, slot_id)
     event_id, data = _serialize(body["event"], plain)
     if len(data) > config.max_event_bytes:
         return json_response({"error": "event exceeds 256 KiB", "max_bytes": config.max_event_bytes}, status=413)
@@ -105,19 +106,22 @@ async def post_event(request: web.Request) -> web.Response:
 
 @routes.post("/v1/events/{slot_id}/batch")
 async def post_batch(request: web.Request) -> web.Response:
-    """Our extension: up to ``max_batch_events`` events, one transaction, one verdict each."""
+    """Our extension: up to ``max_batch_events`` events, one transaction, one verdict each.
+
+    Authorised from the path and header first; only then does the request take the batch gate and
+    read its (up to 16 MiB) body, so anonymous uploads can neither hold the gate nor cost a parse."""
     config, store = request.app[CONFIG], request.app[STORE]
+    slot_id = request.match_info["slot_id"]
+    await authorize(request, store, slot_id)
     async with request.app[BATCH_GATE]:
-        return await _post_batch(request, config, store)
+        return await _post_batch(request, config, store, slot_id)
 
 
-async def _post_batch(request: web.Request, config: RelayConfig, store: Store) -> web.Response:
+async def _post_batch(request: web.Request, config: RelayConfig, store: Store, slot_id: str) -> web.Response:
     body, plain = await read_object_tracking(request, config.max_batch_body_bytes)
     events = body.get("events")
     if not isinstance(events, list):
         fail(422, "field `events` must be an array" if "events" in body else "missing field `events`")
-    slot_id = request.match_info["slot_id"]
-    await authorize(request, store, slot_id)
     if len(events) > config.max_batch_events:
         fail(413, "too many events in one batch", max_events=config.max_batch_events)
     results: list[dict[str, object]] = []
@@ -191,3 +195,27 @@ async def responder_health(request: web.Request) -> web.Response:
     await authorize(request, store, slot_id)
     await store.set_responder_health(slot_id, dict(record))
     return json_response(record)
+
+
+@routes.post("/v1/slot/{slot_id}/ack")
+async def acknowledge(request: web.Request) -> web.Response:
+    """Our extension: the owner read through event ``through``; it and everything before it stop
+    counting against the (backlog) quota and are deleted after the acknowledged-retention window."""
+    config, store = request.app[CONFIG], request.app[STORE]
+    slot_id = request.match_info["slot_id"]
+    await authorize(request, store, slot_id)
+    body = await read_object(request, ACK_BODY_MAX_BYTES)
+    through = req_str(body, "through")
+    now = config.clock()
+    result = await store.ack(slot_id, through, now)
+    if result is None:
+        fail(404, "no event with that event_id in this slot", through=through)
+    return json_response(
+        {
+            "slot_id": slot_id,
+            "acked_through": through,
+            "backlog_bytes": result.backlog_bytes,
+            "slot_bytes_max": config.slot_quota_bytes,
+            "deleted_after_unix": int(now + config.acked_retention_seconds),
+        }
+    )

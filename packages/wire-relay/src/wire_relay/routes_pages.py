@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from wire_protocol import (
+    CLAIM_PROOF_MAX_SKEW_SECONDS,
+    CLAIM_PROOF_VERSION,
     LIST_LIMIT_DEFAULT,
     LIST_LIMIT_MAX,
     MAX_INVITE_URL_BYTES,
@@ -17,6 +20,7 @@ from wire_relay.__about__ import __version__
 from wire_relay.errors import json_response, query_int
 from wire_relay.openapi import openapi_document
 from wire_relay.pages import favicon_svg, landing_page, phonebook_page, stats_page
+from wire_relay.ratelimit import request_scheme
 from wire_relay.routes_directory import profile_summary
 from wire_relay.state import CONFIG, HISTORY, STORE, STREAMS
 
@@ -25,9 +29,11 @@ __all__ = ["FEATURES", "public_routes", "routes"]
 routes = web.RouteTableDef()  # every mode
 public_routes = web.RouteTableDef()  # public mode only
 
-FEATURES = ["sse-replay", "batch", "openapi", "unclaim", "info"]
+FEATURES = ["sse-replay", "batch", "openapi", "unclaim", "info", "claim-proof", "ack", "backlog-quota"]
 PROTOCOL = "v3.1"
 HTML_CACHE = {"Cache-Control": "public, max-age=60"}
+PRIVATE_CACHE = {"Cache-Control": "private, max-age=60", "Vary": "Host"}
+_HOST_RE = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
 
 
 @routes.get("/healthz")
@@ -56,7 +62,25 @@ async def info(request: web.Request) -> web.Response:
                 "pair_slot_ttl_seconds": PAIR_SLOT_TTL_SECONDS,
                 "max_invite_url_bytes": MAX_INVITE_URL_BYTES,
                 "max_streams_per_slot": config.max_streams_per_slot,
+                "max_streams_per_client": config.max_streams_per_client,
                 "sse_keepalive_seconds": config.sse_keepalive_seconds,
+                "max_card_bytes": config.max_card_bytes,
+                "max_intro_bytes": config.max_intro_bytes,
+                "max_pair_slots": config.max_pair_slots,
+                "max_connections_per_client": config.max_connections_per_client,
+                "header_timeout_seconds": config.header_timeout_seconds,
+                "body_timeout_seconds": config.body_timeout_seconds,
+                "idle_timeout_seconds": config.idle_timeout_seconds,
+            },
+            "claims": {
+                "proof": "optional" if config.accept_unproven_claims else "required",
+                "proof_version": CLAIM_PROOF_VERSION,
+                "proof_max_skew_seconds": CLAIM_PROOF_MAX_SKEW_SECONDS,
+            },
+            "quota": {
+                "kind": "backlog",
+                "acked_retention_seconds": config.acked_retention_seconds,
+                "event_retention_seconds": config.event_retention_seconds,
             },
             "features": FEATURES,
         }
@@ -120,21 +144,29 @@ async def stats_history(request: web.Request) -> web.Response:
 
 
 def base_url(request: web.Request) -> str:
-    configured = request.app[CONFIG].public_url
-    if configured:
-        return configured.rstrip("/")
-    return f"{request.scheme}://{request.host}"
+    """``--public-url``, else the scheme (``X-Forwarded-Proto`` behind trusted proxies) and a
+    syntactically checked Host header; pages built from the latter are never publicly cached."""
+    config = request.app[CONFIG]
+    if config.public_url:
+        return config.public_url.rstrip("/")
+    host = request.host if _HOST_RE.fullmatch(request.host or "") else "localhost"
+    return f"{request_scheme(request, config)}://{host}"
+
+
+def page_cache(request: web.Request) -> dict[str, str]:
+    """Public caching only when the page does not depend on the request's Host header."""
+    return HTML_CACHE if request.app[CONFIG].public_url else PRIVATE_CACHE
 
 
 def domain_of(request: web.Request) -> str:
-    return urlsplit(base_url(request)).netloc or request.host
+    return urlsplit(base_url(request)).netloc or "localhost"
 
 
 @public_routes.get("/")
 async def landing(request: web.Request) -> web.Response:
     stats = await current_stats(request.app)
     page = landing_page(base_url=base_url(request), domain=domain_of(request), stats=stats)
-    return web.Response(text=page, content_type="text/html", charset="utf-8", headers=HTML_CACHE)
+    return web.Response(text=page, content_type="text/html", charset="utf-8", headers=page_cache(request))
 
 
 @public_routes.get("/favicon.svg")
@@ -148,7 +180,7 @@ async def _phonebook(request: web.Request) -> web.Response:
     entries = [{"nick": r.nick, "profile": profile_summary(r), "claimed_at": r.claimed_at} for r in records]
     next_cursor = records[-1].nick if len(records) == 100 else None
     page = phonebook_page(entries, domain=domain_of(request), next_cursor=next_cursor)
-    return web.Response(text=page, content_type="text/html", charset="utf-8", headers=HTML_CACHE)
+    return web.Response(text=page, content_type="text/html", charset="utf-8", headers=page_cache(request))
 
 
 @public_routes.get("/phonebook")

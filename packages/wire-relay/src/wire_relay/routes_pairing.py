@@ -8,12 +8,13 @@ memory only, so a restart re-armed single-use invites — protocol notes §7.10)
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Literal, NoReturn
 
 from aiohttp import web
 
-from wire_protocol import INVITE_TOKEN_RE, MAX_INVITE_URL_BYTES, PAIR_ID_RE
+from wire_protocol import MAX_INVITE_URL_BYTES, PAIR_ID_RE, SPAKE2_MESSAGE_BYTES, KeyFormatError, b64decode_exact
 from wire_relay.errors import ApiError, fail, json_response, opt_int, read_object, req_str
 from wire_relay.ratelimit import check_rate, client_address
 from wire_relay.state import CONFIG, STORE
@@ -28,6 +29,16 @@ INVITE_TTL_DEFAULT = 86_400
 INVITE_TTL_MIN = 60
 INVITE_TTL_MAX = 604_800
 NO_STORE = {"Cache-Control": "private, no-store, max-age=0"}
+#: a SPAKE2 pair slot holds a 64-hex code hash, a 33-byte message and a sealed bootstrap (a card and
+#: a slot token, a few KiB): bodies beyond these bounds are refused before they reach the store
+CODE_HASH_RE = re.compile(r"[0-9a-f]{64}")
+MAX_SEALED_CHARS = 64 * 1024
+PAIR_BODY_MAX_BYTES = MAX_SEALED_CHARS + 1024
+PAIR_RETRY_AFTER_SECONDS = 30
+#: invite tokens: 128 random bits (the reference's 24-bit ``/i/<6 hex>`` space falls to a scan in an hour)
+INVITE_TOKEN_HEX_RE = re.compile(r"[0-9a-f]{32}")
+#: what an invite may point to: a wire pairing URL, in URL characters only
+INVITE_URL_RE = re.compile(r"wire://pair\?[A-Za-z0-9._~:/?#\[\]@!$&()*+,;=%-]+")
 
 
 def _role(value: str | None) -> Literal["host", "guest"]:
@@ -44,10 +55,25 @@ def _role(value: str | None) -> Literal["host", "guest"]:
 async def pair_open(request: web.Request) -> web.Response:
     config, store = request.app[CONFIG], request.app[STORE]
     await check_rate(store, config, "pair", client_address(request, config))
-    body = await read_object(request, config.max_body_bytes)
+    body = await read_object(request, PAIR_BODY_MAX_BYTES)
     code_hash, msg, role_text = req_str(body, "code_hash"), req_str(body, "msg"), req_str(body, "role")
     role = _role(role_text)
-    result = await store.pair_open(code_hash, role, msg, secrets.token_hex(16), config.clock())
+    if not CODE_HASH_RE.fullmatch(code_hash):
+        fail(400, "code_hash must be 64 lowercase hex characters (SHA-256)")
+    try:
+        b64decode_exact(msg, SPAKE2_MESSAGE_BYTES, what="msg")
+    except KeyFormatError as exc:
+        fail(400, f"{exc.message} (a SPAKE2 message)")
+    result = await store.pair_open(
+        code_hash, role, msg, secrets.token_hex(16), config.clock(), max_open=config.max_pair_slots
+    )
+    if result.full:
+        raise ApiError(
+            503,
+            "too many pairing sessions open on this relay; retry shortly",
+            headers={"Retry-After": str(PAIR_RETRY_AFTER_SECONDS)},
+            retry_after_seconds=PAIR_RETRY_AFTER_SECONDS,
+        )
     if result.conflict:
         fail(409, f"{role} already registered for this code")
     return json_response({"pair_id": result.pair_id}, status=201)
@@ -71,9 +97,15 @@ async def pair_get(request: web.Request) -> web.Response:
 async def pair_bootstrap(request: web.Request) -> web.Response:
     config, store = request.app[CONFIG], request.app[STORE]
     await check_rate(store, config, "pair", client_address(request, config))
-    body = await read_object(request, config.max_body_bytes)
+    body = await read_object(request, PAIR_BODY_MAX_BYTES)
     role_text, sealed = req_str(body, "role"), req_str(body, "sealed")
     role = _role(role_text)
+    if len(sealed) > MAX_SEALED_CHARS:
+        fail(413, "sealed bootstrap too large", max_chars=MAX_SEALED_CHARS)
+    try:
+        b64decode_exact(sealed, what="sealed")
+    except KeyFormatError as exc:
+        fail(400, exc.message)
     pair_id = request.match_info["pair_id"]
     ok = PAIR_ID_RE.fullmatch(pair_id) is not None and await store.pair_set_bootstrap(
         pair_id, role, sealed, config.clock()
@@ -87,7 +119,7 @@ async def pair_bootstrap(request: web.Request) -> web.Response:
 async def pair_abandon(request: web.Request) -> web.Response:
     config, store = request.app[CONFIG], request.app[STORE]
     await check_rate(store, config, "pair", client_address(request, config))
-    body = await read_object(request, config.max_body_bytes)
+    body = await read_object(request, PAIR_BODY_MAX_BYTES)
     await store.pair_abandon(req_str(body, "code_hash"))
     return web.Response(status=204)
 
@@ -107,10 +139,12 @@ async def invite_register(request: web.Request) -> web.Response:
         fail(400, "invite_url is empty")
     if len(invite_url.encode()) > MAX_INVITE_URL_BYTES:
         fail(413, "invite_url too long", max_bytes=MAX_INVITE_URL_BYTES)
+    if not INVITE_URL_RE.fullmatch(invite_url):
+        fail(400, "invite_url must be a wire://pair?... URL (URL characters only)")
     ttl = min(max(ttl if ttl is not None else INVITE_TTL_DEFAULT, INVITE_TTL_MIN), INVITE_TTL_MAX)
     now = int(config.clock())
     for _attempt in range(3):
-        token = secrets.token_hex(3)
+        token = secrets.token_hex(16)
         record = InviteRecord(
             token=token, invite_url=invite_url, expires_unix=now + ttl, uses_remaining=uses, created_unix=now
         )
@@ -140,18 +174,20 @@ if ! command -v wire >/dev/null 2>&1; then
     export PATH
   fi
 fi
-exec wire accept-invite "$INVITE"
+exec wire accept-invite -- "$INVITE"
 """
 
 
 @public_routes.get("/i/{token}")
 async def invite_get(request: web.Request) -> web.Response:
     config, store = request.app[CONFIG], request.app[STORE]
+    await check_rate(store, config, "invite_get", client_address(request, config))  # misses count too
     token = request.match_info["token"]
-    if not INVITE_TOKEN_RE.fullmatch(token):
+    if not INVITE_TOKEN_HEX_RE.fullmatch(token):
         raise_json(404, "not found")
     as_url = request.query.get("format") == "url"
-    found = await store.invite_take(token, config.clock(), consume=not as_url)
+    # every read hands out the invite (and the slot token inside it), so every read uses it up
+    found = await store.invite_take(token, config.clock(), consume=True)
     if found.status == "unknown":
         raise_json(404, "not found")
     if found.status == "expired":

@@ -16,10 +16,13 @@ triggers another read, and never appears twice.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from aiohttp import web
 
-from wire_relay.errors import authorize, fail
+from wire_relay.errors import ApiError, authorize, fail
 from wire_relay.log import sse_log
+from wire_relay.ratelimit import client_address
 from wire_relay.state import CONFIG, STORE, STREAMS
 
 __all__ = ["routes"]
@@ -27,6 +30,7 @@ __all__ = ["routes"]
 routes = web.RouteTableDef()
 
 REPLAY_PAGE = 1000
+RETRY_AFTER_SECONDS = 10
 KEEPALIVE = b": still on the line\n\n"
 
 
@@ -38,11 +42,16 @@ async def stream(request: web.Request) -> web.StreamResponse:
     if streams.closing:
         fail(503, "relay is shutting down")
     if streams.count(slot_id) >= config.max_streams_per_slot:
-        fail(503, "too many streams open on this slot", max_streams=config.max_streams_per_slot)
+        _busy("too many streams open on this slot", config.max_streams_per_slot)
+    client = client_address(request, config)
+    if streams.client_count(client) >= config.max_streams_per_client:
+        _busy("too many streams open from this client", config.max_streams_per_client)
+    if streams.count() >= config.max_streams:
+        _busy("too many streams open on this relay", config.max_streams)
     cursor = request.query.get("since") or request.headers.get("Last-Event-ID") or None
 
     with store.subscribe(slot_id) as sub:
-        streams.add(sub)
+        streams.add(sub, client)
         try:
             if cursor is not None:
                 after = await store.seq_of(slot_id, cursor) or 0
@@ -74,5 +83,15 @@ async def stream(request: web.Request) -> web.StreamResponse:
         except ConnectionResetError:
             sse_log.debug("event=stream_closed_by_client slot_id=%s", slot_id)
         finally:
-            streams.remove(sub)
+            streams.remove(sub, client)
     return response
+
+
+def _busy(message: str, cap: int) -> NoReturn:
+    raise ApiError(
+        503,
+        message,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        max_streams=cap,
+        retry_after_seconds=RETRY_AFTER_SECONDS,
+    )

@@ -21,22 +21,36 @@ class StreamRegistry:
     """Open SSE streams (for ``streams_active``, the per-slot cap and shutdown)."""
 
     per_slot: dict[str, set[Subscription]] = field(default_factory=dict)
+    per_client: dict[str, int] = field(default_factory=dict)
+    total: int = 0
     closing: bool = False
 
-    def add(self, sub: Subscription) -> None:
+    def add(self, sub: Subscription, client: str = "") -> None:
         self.per_slot.setdefault(sub.slot_id, set()).add(sub)
+        self.total += 1
+        self.per_client[client] = self.per_client.get(client, 0) + 1
 
-    def remove(self, sub: Subscription) -> None:
+    def remove(self, sub: Subscription, client: str = "") -> None:
         subs = self.per_slot.get(sub.slot_id)
-        if subs is not None:
-            subs.discard(sub)
-            if not subs:
-                del self.per_slot[sub.slot_id]
+        if subs is None or sub not in subs:
+            return
+        subs.discard(sub)
+        self.total -= 1
+        if not subs:
+            del self.per_slot[sub.slot_id]
+        left = self.per_client.get(client, 1) - 1
+        if left > 0:
+            self.per_client[client] = left
+        else:
+            self.per_client.pop(client, None)
+
+    def client_count(self, client: str) -> int:
+        return self.per_client.get(client, 0)
 
     def count(self, slot_id: str | None = None) -> int:
         if slot_id is not None:
             return len(self.per_slot.get(slot_id, ()))
-        return sum(len(s) for s in self.per_slot.values())
+        return self.total
 
     def close_all(self) -> None:
         """Ask every stream to finish (graceful shutdown): they wake and see ``closing``."""

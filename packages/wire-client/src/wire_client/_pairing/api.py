@@ -352,6 +352,7 @@ class Pairing:
             self.parts.identity.handle,
             new,
             self.parts.identity.card.to_json(),
+            key=self.parts.identity.key,
             public_url=public_url if isinstance(public_url, str) else None,
             current_slot_token=old.slot_token,
         )

@@ -19,7 +19,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -36,7 +38,7 @@ from wire_client._errors import (
 )
 from wire_client._home.endpoints import Endpoint, Scope
 from wire_client._relay import oneshot as _oneshot
-from wire_protocol import JSON, LIST_LIMIT_MAX, CanonicalizationError, JSONObject, loads
+from wire_protocol import JSON, LIST_LIMIT_MAX, CanonicalizationError, JSONObject, SigningKey, build_claim_proof, loads
 
 if TYPE_CHECKING:
     import aiohttp
@@ -450,12 +452,28 @@ class RelayClient:
         endpoint: Endpoint,
         card: JSONObject,
         *,
+        key: SigningKey,
         public_url: str | None = None,
         discoverable: bool | None = None,
         current_slot_token: str | None = None,
     ) -> JSONObject:
-        """Claim ``nick`` for ``endpoint``'s slot; moving an existing claim needs the old slot's token."""
+        """Claim ``nick`` for ``endpoint``'s slot; moving an existing claim needs the old slot's token.
+
+        The claim carries a proof that we hold the card's key (``key`` signs nick, slot, this
+        relay's origin, the time and a nonce), so nobody can claim our nick with a copy of our
+        public card. Relays that predate proofs ignore the field; a relay reached over a Unix
+        socket has no origin to bind, so none is sent there.
+        """
         body: JSONObject = {"nick": nick, "slot_id": endpoint.slot_id, "relay_url": public_url, "card": card}
+        if self._socket_path is None:
+            body["proof"] = build_claim_proof(
+                key,
+                nick=nick,
+                slot_id=endpoint.slot_id,
+                relay_url=self.relay_url,
+                now=int(time.time()),
+                nonce=secrets.token_hex(16),
+            )
         if discoverable is not None:
             body["discoverable"] = discoverable
         if current_slot_token is not None:

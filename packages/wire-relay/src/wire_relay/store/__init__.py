@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
+from wire_relay.store._urls import redact_url
 from wire_relay.store.base import (
     COUNTER_NAMES,
+    AckResult,
     AppendResult,
     ClaimResult,
     EventItem,
@@ -36,6 +37,7 @@ from wire_relay.store.base import (
 
 __all__ = [
     "COUNTER_NAMES",
+    "AckResult",
     "AppendResult",
     "ClaimResult",
     "EventItem",
@@ -70,18 +72,6 @@ def default_store_url() -> str:
 
         base = Path(platformdirs.user_state_dir("wire-relay"))
     return f"sqlite:///{(base / 'relay.sqlite3').resolve()}"
-
-
-def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (safe to print and log)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
 
 
 async def open_store(url: str) -> Store:

@@ -48,9 +48,15 @@ class MemoryPairSlots:
         if self._codes.get(pair.code_hash) == pair.pair_id:
             del self._codes[pair.code_hash]
 
-    def open(self, code_hash: str, role: Role, msg: str, new_pair_id: str, now: float) -> PairOpenResult:
+    def open(
+        self, code_hash: str, role: Role, msg: str, new_pair_id: str, now: float, *, max_open: int | None = None
+    ) -> PairOpenResult:
         pair = self._live(self._codes.get(code_hash), now)
         if pair is None:
+            if max_open is not None and len(self._pairs) >= max_open:
+                self.sweep(now)
+                if len(self._pairs) >= max_open:
+                    return PairOpenResult("", full=True)
             pair = _PairSlot(pair_id=new_pair_id, code_hash=code_hash, touched=now, msgs={}, boots={})
             self._pairs[new_pair_id] = pair
             self._codes[code_hash] = new_pair_id
@@ -64,7 +70,6 @@ class MemoryPairSlots:
         pair = self._live(pair_id, now)
         if pair is None:
             return None
-        pair.touched = now
         other = "guest" if role == "host" else "host"
         return PairPeer(peer_msg=pair.msgs.get(other), peer_bootstrap=pair.boots.get(other))
 

@@ -27,7 +27,9 @@ class RendezvousOps:
 
     # -- pair slots (a table with TTL: every replica sees the same pair slot) ------------------------
 
-    async def pair_open(self, code_hash: str, role: Role, msg: str, new_pair_id: str, now: float) -> PairOpenResult:
+    async def pair_open(
+        self, code_hash: str, role: Role, msg: str, new_pair_id: str, now: float, *, max_open: int | None = None
+    ) -> PairOpenResult:
         ttl = float(PAIR_SLOT_TTL_SECONDS)
         async with self.pool.acquire() as conn, conn.transaction():
             for _attempt in range(5):
@@ -39,6 +41,15 @@ class RendezvousOps:
                     await conn.execute("DELETE FROM wire_pairs WHERE pair_id = $1", row[0])
                     row = None
                 if row is None:
+                    if max_open is not None:
+                        live = await conn.fetchval(
+                            "SELECT count(*) FROM (SELECT 1 FROM wire_pairs WHERE $1 - touched <= $2 LIMIT $3) AS p",
+                            now,
+                            ttl,
+                            max_open,
+                        )
+                        if live >= max_open:
+                            return PairOpenResult("", full=True)
                     pair_id = await conn.fetchval(
                         "INSERT INTO wire_pairs (pair_id, code_hash, touched) VALUES ($1, $2, $3) "
                         "ON CONFLICT DO NOTHING RETURNING pair_id",
@@ -66,11 +77,11 @@ class RendezvousOps:
         raise StoreError("pair open kept racing with concurrent changes")
 
     async def _pair_touch(self, pair_id: str, now: float, role: Role, bootstrap: str | None) -> Any:
-        """Touch a live pair slot (setting ``role``'s bootstrap unless None) and return its row;
-        evict it if idle."""
+        """Return a live pair slot's row, setting ``role``'s bootstrap and touching it unless
+        ``bootstrap`` is None (a read never extends the TTL); evict it if idle."""
         ttl = float(PAIR_SLOT_TTL_SECONDS)
         row = await self.pool.fetchrow(
-            "UPDATE wire_pairs SET touched = GREATEST(touched, $2), "
+            "UPDATE wire_pairs SET touched = CASE WHEN $5::text IS NULL THEN touched ELSE GREATEST(touched, $2) END, "
             "host_boot = CASE WHEN $5::text IS NOT NULL AND $4 = 'host' THEN $5 ELSE host_boot END, "
             "guest_boot = CASE WHEN $5::text IS NOT NULL AND $4 = 'guest' THEN $5 ELSE guest_boot END "
             "WHERE pair_id = $1 AND $2 - touched <= $3 RETURNING host_msg, guest_msg, host_boot, guest_boot",

@@ -24,7 +24,7 @@ from typing import Any
 
 __all__ = ["APPEND_SQL", "BUMP2_SQL", "BUMP_SQL", "SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: ``pg_advisory_xact_lock`` key serialising concurrent migrations ("wirerela" as a bigint)
 MIGRATION_LOCK = 0x7769726572656C61
 
@@ -37,13 +37,15 @@ CREATE TABLE wire_slots (
     bytes_used BIGINT NOT NULL DEFAULT 0,
     event_count BIGINT NOT NULL DEFAULT 0,
     next_seq BIGINT NOT NULL DEFAULT 1,
-    responder_health TEXT
+    responder_health TEXT,
+    acked_seq BIGINT NOT NULL DEFAULT 0
 );
 CREATE TABLE wire_events (
     slot BIGINT NOT NULL,
     seq BIGINT NOT NULL,
     event_id TEXT,
     data BYTEA NOT NULL,
+    at BIGINT,
     PRIMARY KEY (slot, seq),
     CONSTRAINT wire_events_dedupe UNIQUE (slot, event_id)
 );
@@ -57,7 +59,9 @@ CREATE TABLE wire_handles (
     claimed_at TEXT NOT NULL,
     discoverable BOOLEAN NOT NULL,
     listed BOOLEAN NOT NULL,
-    vibes TEXT[] NOT NULL
+    vibes TEXT[] NOT NULL,
+    proof TEXT,
+    proven BOOLEAN NOT NULL DEFAULT FALSE
 );
 CREATE INDEX wire_handles_listed ON wire_handles (nick) WHERE listed;
 CREATE TABLE wire_pairs (
@@ -82,12 +86,36 @@ CREATE TABLE wire_counters (
     value BIGINT NOT NULL,
     PRIMARY KEY (name, shard)
 );
+CREATE TABLE wire_acks (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    slot BIGINT NOT NULL,
+    through_seq BIGINT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX wire_acks_by_at ON wire_acks (at);
+CREATE INDEX wire_events_at ON wire_events USING brin (at);
 CREATE UNLOGGED TABLE wire_rate (
     key TEXT PRIMARY KEY,
     tokens DOUBLE PRECISION NOT NULL,
     at DOUBLE PRECISION NOT NULL,
     ok BOOLEAN NOT NULL
 );
+"""
+
+#: version 1 → 2: acknowledgements (backlog quota), event time (retention), claim proofs
+_UPGRADE_1_TO_2 = """
+ALTER TABLE wire_slots ADD COLUMN IF NOT EXISTS acked_seq BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE wire_events ADD COLUMN IF NOT EXISTS at BIGINT;
+ALTER TABLE wire_handles ADD COLUMN IF NOT EXISTS proof TEXT;
+ALTER TABLE wire_handles ADD COLUMN IF NOT EXISTS proven BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE IF NOT EXISTS wire_acks (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    slot BIGINT NOT NULL,
+    through_seq BIGINT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS wire_acks_by_at ON wire_acks (at);
+CREATE INDEX IF NOT EXISTS wire_events_at ON wire_events USING brin (at);
 """
 
 #: ``wire_append(slot_ids[], event_ids[], datas[], quotas[], count_posted[])`` → one verdict row per
@@ -109,6 +137,7 @@ DECLARE
     v_stored BIGINT;
     v_posted BIGINT := 0;
     v_i INTEGER;
+    v_now BIGINT := extract(epoch FROM clock_timestamp())::bigint;
 BEGIN
     FOR v_slot IN SELECT DISTINCT u.s FROM unnest(p_slots) AS u(s) ORDER BY u.s LOOP
         SELECT s.id, s.bytes_used, s.next_seq INTO v_id, v_used, v_next
@@ -126,7 +155,8 @@ BEGIN
             ELSIF v_used + v_size > p_quotas[v_i] THEN
                 o_status := 'quota_exceeded';
             ELSE
-                INSERT INTO wire_events (slot, seq, event_id, data) VALUES (v_id, v_next, p_ids[v_i], p_datas[v_i])
+                INSERT INTO wire_events (slot, seq, event_id, data, at)
+                    VALUES (v_id, v_next, p_ids[v_i], p_datas[v_i], v_now)
                     ON CONFLICT ON CONSTRAINT wire_events_dedupe DO NOTHING;
                 IF FOUND THEN
                     o_status := 'stored';
@@ -190,6 +220,10 @@ async def migrate(conn: Any) -> None:
             await conn.execute(_TABLES)
             await conn.execute(APPEND_FUNCTION)
             await conn.execute("INSERT INTO wire_schema_version (version) VALUES ($1)", SCHEMA_VERSION)
+        elif version < SCHEMA_VERSION:
+            await conn.execute(_UPGRADE_1_TO_2)
+            await conn.execute(APPEND_FUNCTION)
+            await conn.execute("UPDATE wire_schema_version SET version = $1", SCHEMA_VERSION)
         elif version > SCHEMA_VERSION:
             raise RuntimeError(
                 f"the database schema is version {version}, newer than this relay understands "

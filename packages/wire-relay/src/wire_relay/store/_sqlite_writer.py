@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,7 @@ __all__ = ["SCHEMA_VERSION", "Group", "SlotRow", "Writer", "checkpoint", "connec
 
 log = logging.getLogger("wire_relay.store")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_GROUP_OPS = 1024
 
 _SCHEMA = """
@@ -36,13 +37,15 @@ CREATE TABLE IF NOT EXISTS slots (
     created_unix INTEGER NOT NULL,
     bytes_used INTEGER NOT NULL DEFAULT 0,
     event_count INTEGER NOT NULL DEFAULT 0,
-    responder_health TEXT
+    responder_health TEXT,
+    acked_seq INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
     slot INTEGER NOT NULL,
     event_id TEXT,
-    data BLOB NOT NULL
+    data BLOB NOT NULL,
+    at INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_dedupe ON events (slot, event_id) WHERE event_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_by_slot ON events (slot, seq);
@@ -55,7 +58,9 @@ CREATE TABLE IF NOT EXISTS handles (
     claimed_at TEXT NOT NULL,
     discoverable INTEGER NOT NULL,
     listed INTEGER NOT NULL,
-    vibes TEXT NOT NULL
+    vibes TEXT NOT NULL,
+    proof TEXT,
+    proven INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS invites (
     token TEXT PRIMARY KEY,
@@ -65,7 +70,18 @@ CREATE TABLE IF NOT EXISTS invites (
     created_unix INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS acks (slot INTEGER NOT NULL, through_seq INTEGER NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS acks_by_at ON acks (at);
+CREATE INDEX IF NOT EXISTS acks_by_slot ON acks (slot);
 """
+
+#: columns schema version 2 added to version-1 tables (acknowledgements, event time, claim proofs)
+_ADDED_COLUMNS = (
+    ("slots", "acked_seq", "INTEGER NOT NULL DEFAULT 0"),
+    ("events", "at", "INTEGER"),
+    ("handles", "proof", "TEXT"),
+    ("handles", "proven", "INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 def connect(path: str, *, writer: bool, synchronous: str) -> sqlite3.Connection:
@@ -93,6 +109,12 @@ def migrate(conn: sqlite3.Connection, counter_names: tuple[str, ...]) -> None:
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
         elif row[0] > SCHEMA_VERSION:
             raise RuntimeError(f"store schema version {row[0]} is newer than this wire-relay ({SCHEMA_VERSION})")
+        elif row[0] < SCHEMA_VERSION:
+            for table, column, decl in _ADDED_COLUMNS:
+                have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+            conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
         conn.executemany("INSERT OR IGNORE INTO counters (name, value) VALUES (?, 0)", [(n,) for n in counter_names])
         conn.execute("COMMIT")
     except BaseException:
@@ -115,6 +137,8 @@ class Group:
     """State shared by the ops of one transaction."""
 
     conn: sqlite3.Connection
+    #: Unix seconds stamped on the events this group stores (never decreasing from group to group)
+    now: int = 0
     slots: dict[str, SlotRow | None] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     notify: set[str] = field(default_factory=set)
@@ -172,6 +196,7 @@ class Writer:
         self._pending: list[tuple[Op, asyncio.Future[Any]]] = []
         self._scheduled = False
         self._closed = False
+        self._last_now = 0
 
     def submit(self, op: Op) -> asyncio.Future[Any]:
         if self._closed:
@@ -211,7 +236,8 @@ class Writer:
     def _run_group(self, items: list[tuple[Op, asyncio.Future[Any]]]) -> None:
         conn = self._conn
         outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
-        group = Group(conn)
+        self._last_now = max(self._last_now, int(time.time()))
+        group = Group(conn, self._last_now)
         try:
             conn.execute("BEGIN IMMEDIATE")
             for op, future in items:
@@ -257,8 +283,8 @@ def append_one(g: Group, slot_id: str, item: EventItem, quota: int, posted: bool
     if used + size > quota:
         return AppendResult("quota_exceeded", slot_bytes_used=used)
     cur = g.conn.execute(
-        "INSERT INTO events (slot, event_id, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        (slot.key, item.event_id, item.data),
+        "INSERT INTO events (slot, event_id, data, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (slot.key, item.event_id, item.data, g.now),
     )
     if cur.rowcount == 0:
         return AppendResult("duplicate", slot_bytes_used=used)
@@ -285,7 +311,7 @@ def append_many(g: Group, slot_id: str, items: Sequence[EventItem], quota: int) 
         seen.update(row[0] for row in g.conn.execute(sql, (slot.key, *chunk)))
     used = slot.bytes_used + slot.bytes_delta
     results: list[AppendResult | None] = []
-    rows: list[tuple[int, str | None, bytes]] = []
+    rows: list[tuple[int, str | None, bytes, int]] = []
     for it in items:
         size = len(it.data)
         if used + size > quota:  # quota before dedupe, as for single events
@@ -296,10 +322,10 @@ def append_many(g: Group, slot_id: str, items: Sequence[EventItem], quota: int) 
             if it.event_id is not None:
                 seen.add(it.event_id)
             used += size
-            rows.append((slot.key, it.event_id, it.data))
+            rows.append((slot.key, it.event_id, it.data, g.now))
             results.append(None)
     if rows:
-        g.conn.executemany("INSERT INTO events (slot, event_id, data) VALUES (?, ?, ?)", rows)
+        g.conn.executemany("INSERT INTO events (slot, event_id, data, at) VALUES (?, ?, ?, ?)", rows)
         seq = g.conn.execute("SELECT last_insert_rowid()").fetchone()[0] - len(rows) + 1
         running = slot.bytes_used + slot.bytes_delta
         for index, result in enumerate(results):

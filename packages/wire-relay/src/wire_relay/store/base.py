@@ -47,15 +47,16 @@ import enum
 import hashlib
 import hmac
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from wire_protocol import JSON, SLOT_QUOTA_BYTES, JSONObject
+from wire_relay.store._memory_rates import MemoryRateBuckets
 
 __all__ = [
     "COUNTER_NAMES",
+    "AckResult",
     "AppendResult",
     "AppendStatus",
     "ClaimResult",
@@ -76,6 +77,7 @@ __all__ = [
     "Subscription",
     "TokenCache",
     "TokenCheck",
+    "claim_conflicts",
     "hash_token",
     "listing_facts",
     "merge_claim",
@@ -194,6 +196,15 @@ class StoredEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class AckResult:
+    """Verdict of :meth:`Store.ack`: everything through ``acked_seq`` is acknowledged; the slot's
+    backlog (unacknowledged bytes, what the quota counts) is ``backlog_bytes``."""
+
+    acked_seq: int
+    backlog_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
 class SlotState:
     """What ``GET /v1/slot/:id/state`` reports (besides the slot id)."""
 
@@ -219,11 +230,16 @@ class HandleRecord:
     relay_url: str | None
     claimed_at: str
     discoverable: bool = True
+    #: the claim proof (``wire_protocol.build_claim_proof``) the claim carried, served with the record
+    proof: JSONObject | None = None
+    #: True when the claim carried a valid proof of key possession; False for a claim let through by
+    #: ``--accept-unproven-claims`` (or made before proofs existed)
+    proven: bool = False
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> HandleRecord:
         """A record from the row every store selects: nick, did, card (JSON text), slot_id,
-        relay_url, claimed_at, discoverable."""
+        relay_url, claimed_at, discoverable, proof (JSON text or NULL), proven."""
         return cls(
             nick=row[0],
             did=row[1],
@@ -232,17 +248,23 @@ class HandleRecord:
             relay_url=row[4],
             claimed_at=row[5],
             discoverable=bool(row[6]),
+            proof=json.loads(row[7]) if row[7] is not None else None,
+            proven=bool(row[8]),
         )
+
+    def proof_text(self) -> str | None:
+        return json.dumps(self.proof, separators=(",", ":"), sort_keys=True) if self.proof is not None else None
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
     """Verdict of :meth:`Store.claim_handle`.
 
-    ``status`` is ``claimed`` (first claim), ``re-claimed`` (same DID claimed again; slot, card,
-    relay_url and claimed_at replaced; ``discoverable`` kept when the claim gave None) or
-    ``conflict`` (held by another DID). ``record`` is the stored record afterwards (on conflict:
-    the current holder's record, unchanged).
+    ``status`` is ``claimed`` (first claim, or a proven claim replacing another DID's unproven one),
+    ``re-claimed`` (same DID claimed again; slot, card, relay_url, proof and claimed_at replaced;
+    ``discoverable`` kept when the claim gave None) or ``conflict`` (held by another DID, and not an
+    unproven claim that this proven one may replace). ``record`` is the stored record afterwards (on
+    conflict: the current holder's record, unchanged).
     """
 
     status: Literal["claimed", "re-claimed", "conflict"]
@@ -256,8 +278,14 @@ def merge_claim(current: HandleRecord | None, record: HandleRecord, discoverable
     keeps the previous choice (``True`` for a first claim). Shared by every store so the rule lives
     in one place; the caller has already refused a nick held by another DID.
     """
-    keep = current.discoverable if current is not None else True
+    keep = current.discoverable if current is not None and current.did == record.did else True
     return dataclasses.replace(record, discoverable=keep if discoverable is None else discoverable)
+
+
+def claim_conflicts(current: HandleRecord | None, record: HandleRecord) -> bool:
+    """Whether ``record`` may not replace ``current``: another DID holds the nick, unless that hold is
+    unproven and ``record`` is proven (a proven claim replaces a squatter's or a reference client's)."""
+    return current is not None and current.did != record.did and (current.proven or not record.proven)
 
 
 def listing_facts(record: HandleRecord) -> tuple[bool, list[str]]:
@@ -282,10 +310,12 @@ def listing_facts(record: HandleRecord) -> tuple[bool, list[str]]:
 
 @dataclass(frozen=True, slots=True)
 class PairOpenResult:
-    """``pair_id`` of the (new or existing) pair slot; ``conflict`` when the role was already set."""
+    """``pair_id`` of the (new or existing) pair slot; ``conflict`` when the role was already set;
+    ``full`` (and no pair id) when a new pair slot was needed but ``max_open`` are already open."""
 
     pair_id: str
     conflict: bool = False
+    full: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,36 +427,6 @@ class LocalNotifier:
         return sum(len(s) for s in self._subs.values())
 
 
-class MemoryRateBuckets:
-    """Token buckets in process memory: ``take`` returns 0.0 (allowed) or seconds until allowed.
-
-    Bounded: idle buckets that are full again are dropped when the table grows past ``max_keys``.
-    """
-
-    def __init__(self, max_keys: int = 100_000) -> None:
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
-        self._max_keys = max_keys
-
-    def take(self, key: str, capacity: float, refill_per_second: float, now: float) -> float:
-        tokens, at = self._buckets.get(key, (capacity, now))
-        tokens = min(capacity, tokens + max(0.0, now - at) * refill_per_second)
-        if tokens >= 1.0:
-            self._buckets[key] = (tokens - 1.0, now)
-            if len(self._buckets) > self._max_keys:
-                self._prune(capacity, refill_per_second, now)
-            return 0.0
-        self._buckets[key] = (tokens, now)
-        if refill_per_second <= 0:
-            return math.inf
-        return (1.0 - tokens) / refill_per_second
-
-    def _prune(self, capacity: float, refill_per_second: float, now: float) -> None:
-        full_after = capacity / refill_per_second if refill_per_second > 0 else math.inf
-        for key, (_tokens, at) in list(self._buckets.items()):
-            if now - at >= full_after:
-                del self._buckets[key]
-
-
 # ---------------------------------------------------------------------------------------------- store
 
 
@@ -495,6 +495,18 @@ class Store(Protocol):
         """Register for wake-ups of ``slot_id`` (see module docstring). Subscribe BEFORE reading
         the replay, then dedupe by seq: that gives no gap and no duplicate."""
 
+    async def ack(self, slot_id: str, event_id: str, now: float) -> AckResult | None:
+        """The owner read through ``event_id``: every event of the slot up to it no longer counts
+        against the quota (the quota is a backlog quota) and becomes due for deletion after the
+        acknowledged-retention window, counted from ``now``. Acknowledging backwards changes
+        nothing. None if the slot holds no event with that id. Durable on return."""
+
+    async def purge(self, now: float, *, acked_retention: float, event_retention: float | None) -> int:
+        """Delete (in bounded batches; the caller repeats on its schedule) events acknowledged at
+        least ``acked_retention`` seconds ago and, when ``event_retention`` is set, events stored more
+        than that long ago whether acknowledged or not (their bytes leave the backlog). Returns the
+        number of events deleted."""
+
     # -- slot state ------------------------------------------------------------------------------
 
     async def touch_pull(self, slot_id: str, now: float) -> None:
@@ -525,13 +537,16 @@ class Store(Protocol):
 
     # -- pair slots --------------------------------------------------------------------------------
 
-    async def pair_open(self, code_hash: str, role: Role, msg: str, new_pair_id: str, now: float) -> PairOpenResult:
-        """Find the live pair slot for ``code_hash`` or create one with id ``new_pair_id``; set this
-        role's msg unless already set (→ ``conflict=True``, nothing changed). Touches the TTL and
-        counts ``pair_opens_total`` on success. Idle (> TTL) slots are treated as absent."""
+    async def pair_open(
+        self, code_hash: str, role: Role, msg: str, new_pair_id: str, now: float, *, max_open: int | None = None
+    ) -> PairOpenResult:
+        """Find the live pair slot for ``code_hash`` or create one with id ``new_pair_id`` (unless
+        ``max_open`` pair slots are open: ``full=True``); set this role's msg unless already set
+        (→ ``conflict=True``, nothing changed). Touches the TTL and counts ``pair_opens_total`` on
+        success. Idle (> TTL) slots are treated as absent."""
 
     async def pair_get(self, pair_id: str, role: Role, now: float) -> PairPeer | None:
-        """The other role's msg/bootstrap and a TTL touch; None if unknown or expired."""
+        """The other role's msg/bootstrap; None if unknown or expired. A read never extends the TTL."""
 
     async def pair_set_bootstrap(self, pair_id: str, role: Role, sealed: str, now: float) -> bool:
         """Store (overwrite) this role's sealed bootstrap; False if unknown or expired."""

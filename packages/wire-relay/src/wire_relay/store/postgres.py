@@ -31,7 +31,9 @@ from wire_protocol import PAIR_SLOT_TTL_SECONDS, SLOT_QUOTA_BYTES, JSONObject
 from wire_relay.store._pg_append import AppendRequest, GroupCommitter
 from wire_relay.store._pg_channel import NotifyChannel, WakeAllNotifier
 from wire_relay.store._pg_rendezvous import RendezvousOps
+from wire_relay.store._pg_retention import RetentionOps
 from wire_relay.store._pg_schema import APPEND_SQL, BUMP2_SQL, BUMP_SQL, migrate
+from wire_relay.store._urls import redact_url
 from wire_relay.store.base import (
     COUNTER_NAMES,
     AppendResult,
@@ -47,6 +49,7 @@ from wire_relay.store.base import (
     Subscription,
     TokenCache,
     TokenCheck,
+    claim_conflicts,
     hash_token,
     listing_facts,
     merge_claim,
@@ -57,7 +60,9 @@ __all__ = ["PostgresStore", "open_store", "parse_postgres_url"]
 PULL_CACHE_MAX = 50_000
 #: rate buckets idle this long are dropped by :meth:`PostgresStore.sweep` (full again for any sane spec)
 RATE_IDLE_SECONDS = 3600.0
-_SELECT_HANDLE = "SELECT nick, did, card, slot_id, relay_url, claimed_at, discoverable FROM wire_handles "
+_SELECT_HANDLE = (
+    "SELECT nick, did, card, slot_id, relay_url, claimed_at, discoverable, proof, proven FROM wire_handles "
+)
 
 
 def _asyncpg() -> Any:
@@ -99,15 +104,13 @@ def parse_postgres_url(url: str) -> tuple[str, int, int]:
 
 async def open_store(url: str) -> PostgresStore:
     """Open (creating the schema if needed) the PostgreSQL store at ``url``."""
-    from wire_relay.store import redact_url
-
     dsn, pool_min, pool_max = parse_postgres_url(url)
     store = PostgresStore(dsn, pool_min=pool_min, pool_max=pool_max, display_url=redact_url(url))
     await store.start()
     return store
 
 
-class PostgresStore(RendezvousOps):
+class PostgresStore(RendezvousOps, RetentionOps):
     """The shared store (see the module docstring and :class:`~wire_relay.store.base.Store`)."""
 
     def __init__(self, dsn: str, *, pool_min: int = 1, pool_max: int = 16, display_url: str | None = None) -> None:
@@ -337,7 +340,7 @@ class PostgresStore(RendezvousOps):
             for _attempt in range(5):
                 row = await conn.fetchrow(_SELECT_HANDLE + "WHERE nick = $1 FOR UPDATE", record.nick)
                 current = HandleRecord.from_row(row) if row is not None else None
-                if current is not None and current.did != record.did:
+                if current is not None and claim_conflicts(current, record):
                     return ClaimResult("conflict", current)
                 new = merge_claim(current, record, discoverable)
                 listed, vibes = listing_facts(new)
@@ -351,11 +354,13 @@ class PostgresStore(RendezvousOps):
                     new.discoverable,
                     listed,
                     vibes,
+                    new.proof_text(),
+                    new.proven,
                 )
                 if current is None:
                     inserted = await conn.fetchval(
                         "INSERT INTO wire_handles (nick, did, card, slot_id, relay_url, claimed_at, discoverable, "
-                        "listed, vibes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+                        "listed, vibes, proof, proven) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
                         "ON CONFLICT (nick) DO NOTHING RETURNING 1",
                         *values,
                     )
@@ -365,9 +370,12 @@ class PostgresStore(RendezvousOps):
                     return ClaimResult("claimed", new)
                 await conn.execute(
                     "UPDATE wire_handles SET did = $2, card = $3, slot_id = $4, relay_url = $5, claimed_at = $6, "
-                    "discoverable = $7, listed = $8, vibes = $9 WHERE nick = $1",
+                    "discoverable = $7, listed = $8, vibes = $9, proof = $10, proven = $11 WHERE nick = $1",
                     *values,
                 )
+                if current.did != new.did:  # a proven claim replaced an unproven one
+                    await conn.execute(BUMP2_SQL, "handle_claims_total", 1, "handle_first_claims_total", 1)
+                    return ClaimResult("claimed", new)
                 await conn.execute(BUMP_SQL, "handle_claims_total", 1)
                 return ClaimResult("re-claimed", new)
         raise StoreError(f"claim of {record.nick!r} kept racing with concurrent changes")

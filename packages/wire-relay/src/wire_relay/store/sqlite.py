@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 from wire_protocol import SLOT_QUOTA_BYTES, JSONObject
 from wire_relay.log import store_log
 from wire_relay.store._memory_pairs import MemoryPairSlots
+from wire_relay.store._sqlite_retention import ack_op, purge_op
 from wire_relay.store._sqlite_writer import (
     Group,
     Writer,
@@ -42,6 +43,7 @@ from wire_relay.store._sqlite_writer import (
 )
 from wire_relay.store.base import (
     COUNTER_NAMES,
+    AckResult,
     AppendResult,
     ClaimResult,
     EventItem,
@@ -59,6 +61,7 @@ from wire_relay.store.base import (
     Subscription,
     TokenCache,
     TokenCheck,
+    claim_conflicts,
     hash_token,
     listing_facts,
     merge_claim,
@@ -69,13 +72,15 @@ __all__ = ["SQLiteStore", "open_store", "parse_sqlite_url"]
 T = TypeVar("T")
 Role = Literal["host", "guest"]
 CHECKPOINT_SECONDS = 1.0
-_HANDLE_BY_NICK = "SELECT nick, did, card, slot_id, relay_url, claimed_at, discoverable FROM handles WHERE nick = ?"
+_HANDLE_BY_NICK = (
+    "SELECT nick, did, card, slot_id, relay_url, claimed_at, discoverable, proof, proven FROM handles WHERE nick = ?"
+)
 _HANDLE_LIST = (
-    "SELECT nick, did, card, slot_id, relay_url, claimed_at, discoverable FROM handles "
+    "SELECT nick, did, card, slot_id, relay_url, claimed_at, discoverable, proof, proven FROM handles "
     "WHERE listed = 1 AND nick > ? ORDER BY nick LIMIT ?"
 )
 _HANDLE_LIST_VIBE = (
-    "SELECT nick, did, card, slot_id, relay_url, claimed_at, discoverable FROM handles "
+    "SELECT nick, did, card, slot_id, relay_url, claimed_at, discoverable, proof, proven FROM handles "
     "WHERE listed = 1 AND nick > ? AND EXISTS (SELECT 1 FROM json_each(handles.vibes) WHERE value = ?) "
     "ORDER BY nick LIMIT ?"
 )
@@ -325,6 +330,13 @@ class SQLiteStore:
     def subscribe(self, slot_id: str) -> Subscription:
         return self._notifier.subscribe(slot_id)
 
+    async def ack(self, slot_id: str, event_id: str, now: float) -> AckResult | None:
+        return await self._write(lambda g: ack_op(g, slot_id, event_id, int(now)))
+
+    async def purge(self, now: float, *, acked_retention: float, event_retention: float | None) -> int:
+        deleted: int = await self._write(lambda g: purge_op(g, int(now), acked_retention, event_retention))
+        return deleted
+
     # -- slot state ----------------------------------------------------------------------------------
 
     async def touch_pull(self, slot_id: str, now: float) -> None:
@@ -353,13 +365,13 @@ class SQLiteStore:
         def op(g: Group) -> ClaimResult:
             row = g.conn.execute(_HANDLE_BY_NICK, (record.nick,)).fetchone()
             current = HandleRecord.from_row(row) if row is not None else None
-            if current is not None and current.did != record.did:
+            if current is not None and claim_conflicts(current, record):
                 return ClaimResult("conflict", current)
             new = merge_claim(current, record, discoverable)
             listed, vibes = listing_facts(new)
             g.conn.execute(
                 "INSERT OR REPLACE INTO handles (nick, did, card, slot_id, relay_url, claimed_at, discoverable, "
-                "listed, vibes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "listed, vibes, proof, proven) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     new.nick,
                     new.did,
@@ -370,12 +382,15 @@ class SQLiteStore:
                     int(new.discoverable),
                     int(listed),
                     json.dumps(vibes),
+                    new.proof_text(),
+                    int(new.proven),
                 ),
             )
             g.count("handle_claims_total")
-            if current is None:
+            first = current is None or current.did != new.did
+            if first:
                 g.count("handle_first_claims_total")
-            return ClaimResult("re-claimed" if current is not None else "claimed", new)
+            return ClaimResult("claimed" if first else "re-claimed", new)
 
         return await self._write(op)
 
@@ -401,9 +416,11 @@ class SQLiteStore:
 
     # -- pair slots (memory) -------------------------------------------------------------------------
 
-    async def pair_open(self, code_hash: str, role: Role, msg: str, new_pair_id: str, now: float) -> PairOpenResult:
-        result = self._pairs.open(code_hash, role, msg, new_pair_id, now)
-        if not result.conflict:
+    async def pair_open(
+        self, code_hash: str, role: Role, msg: str, new_pair_id: str, now: float, *, max_open: int | None = None
+    ) -> PairOpenResult:
+        result = self._pairs.open(code_hash, role, msg, new_pair_id, now, max_open=max_open)
+        if not result.conflict and not result.full:
             await self._write(lambda g: g.count("pair_opens_total"))
         return result
 
