@@ -15,6 +15,7 @@ left to refuse it.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from wire_protocol import (
     SigningKey,
     b64encode,
     build_agent_card,
+    build_claim_proof,
     build_event,
     card_canonical,
     sign_event,
@@ -67,6 +69,17 @@ class HostilePeer:
         assert status == 201, body
         self.slot_id, self.slot_token = body["slot_id"], body["slot_token"]
         return self
+
+    async def claim(self) -> str:
+        """Claim our handle as a nick on our relay (with the proof of key possession); returns ``nick@host``."""
+        proof = build_claim_proof(self.key, nick=self.handle, slot_id=self.slot_id, relay_url=self.relay_url,
+                                  now=int(time.time()), nonce=secrets.token_hex(16))  # fmt: skip
+        claim = {"nick": self.handle, "slot_id": self.slot_id, "relay_url": None, "card": self.card.to_json(),
+                 "proof": proof}  # fmt: skip
+        headers = {"Authorization": f"Bearer {self.slot_token}"}
+        status, answer = await self.request("POST", f"{self.relay_url}/v1/handle/claim", json=claim, headers=headers)
+        assert status == 201, answer
+        return f"{self.handle}@{self.relay_url.split('://', 1)[1]}"
 
     def sign(self, to: str, type_: str, kind: int, body: Any, *, timestamp: datetime | None = None) -> JSONObject:
         event = build_event(

@@ -92,12 +92,7 @@ async def test_ack_with_socket_coordinates_is_not_used_for_sending(
     """We dial the attacker; its ack names a socket; our next send never reaches the socket."""
     me = whoami(victim)
     peer = await HostilePeer(unique("mallory"), relay.url).allocate()
-    claim = {"nick": peer.handle, "slot_id": peer.slot_id, "relay_url": None, "card": peer.card.to_json()}
-    status, answer = await peer.request(
-        "POST", f"{relay.url}/v1/handle/claim", json=claim, headers={"Authorization": f"Bearer {peer.slot_token}"}
-    )
-    assert status == 201, answer
-    address = f"{peer.handle}@{relay.url.removeprefix('http://')}"
+    address = await peer.claim()
     victim.ok("dial", address)
     drop = await peer.wait_for(lambda e: e.get("type") == "pair_drop" and e.get("from") == me.did)
     evil = {"relay_url": victim_socket.url, "slot_id": "../../containers/prune?", "slot_token": "t" * 64}

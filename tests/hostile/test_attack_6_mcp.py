@@ -42,20 +42,11 @@ def _text(result: CallToolResult) -> str:
     return " ".join(getattr(block, "text", "") for block in result.content)
 
 
-async def _claim(peer: HostilePeer, relay: RelayProcess) -> str:
-    claim = {"nick": peer.handle, "slot_id": peer.slot_id, "relay_url": None, "card": peer.card.to_json()}
-    status, answer = await peer.request(
-        "POST", f"{relay.url}/v1/handle/claim", json=claim, headers={"Authorization": f"Bearer {peer.slot_token}"}
-    )
-    assert status == 201, answer
-    return f"{peer.handle}@{relay.url.removeprefix('http://')}"
-
-
 async def test_dial_on_a_pending_handle_needs_operator_approval(tmp_path: Path, relay: RelayProcess) -> None:
     async with mcp_victim(tmp_path / "victim", relay) as (client, cli):
         me = whoami(cli)
         stranger = await HostilePeer(unique("mallory"), relay.url).allocate()
-        address = await _claim(stranger, relay)
+        address = await stranger.claim()
         assert (await stranger.intro(relay.url, me.handle, stranger.drop(me.did)))[0] == 201
         cli.ok("pull")
         dialled = await client.call_tool("wire_dial", {"name": address})
