@@ -20,6 +20,7 @@ __all__ = [
     "event_line",
     "peer_json",
     "redact",
+    "redact_event",
     "reverify",
 ]
 
@@ -37,6 +38,13 @@ def redact(value: Any) -> Any:
 
 #: filtered from monitor/notify unless asked for
 HANDSHAKE_TYPES = frozenset({"pair_drop", "pair_drop_ack", "heartbeat"})
+#: pairing events carry slot coordinates (tokens): the only events whose secrets are redacted for display
+_COORDINATE_TYPES = frozenset({"pair_drop", "pair_drop_ack", "wire_close"})
+
+
+def redact_event(event: Mapping[str, Any]) -> dict[str, Any]:
+    """A pairing event with its tokens redacted; any other event exactly as received (never altered)."""
+    return redact(dict(event)) if event.get("type") in _COORDINATE_TYPES else dict(event)
 
 
 def card_character(did: str | None, card: Mapping[str, Any] | None) -> Character:
@@ -82,7 +90,7 @@ def reverify(event: Mapping[str, Any], trust: TrustStore) -> bool:
 def body_text(event: Mapping[str, Any]) -> str:
     if "enc" in event:
         return "(encrypted body)"
-    body = redact(event.get("body"))
+    body = redact_event(event).get("body")
     if isinstance(body, str):
         return body
     import json

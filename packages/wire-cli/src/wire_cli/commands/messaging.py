@@ -113,11 +113,10 @@ def tail(  # noqa: PLR0917 - typer maps parameters to options
 ) -> None:
     """Show received messages, oldest first, each re-verified (JSON: one object per line)."""
     with cli(json_) as ctx:
-        from wire_cli.views import HANDSHAKE_TYPES, event_line, redact, reverify
+        from wire_cli.views import HANDSHAKE_TYPES, event_line, redact_event, reverify
         from wire_client import InboxReader
 
         agent = ctx.agent()
-        handle = resolve_peer(agent, peer) if peer is not None else None
         if not offline:
 
             async def fetch() -> None:
@@ -125,6 +124,8 @@ def tail(  # noqa: PLR0917 - typer maps parameters to options
                     await pull_if_no_daemon(ctx, agent)
 
             ctx.run(fetch())
+        # resolve only after fetching: the fetch may be what pins the peer (an invite just accepted)
+        handle = resolve_peer(agent, peer) if peer is not None else None
         reader = InboxReader(agent.home.inbox_dir, from_end=False)
         events = reader.drain(handle)
         offsets = reader.offsets
@@ -139,7 +140,7 @@ def tail(  # noqa: PLR0917 - typer maps parameters to options
         def show(name: str, event: dict[str, Any]) -> None:
             verified = reverify(event, agent.trust)
             if ctx.json:
-                ctx.out.json({**redact(event), "verified": verified}, compact=True)
+                ctx.out.json({**redact_event(event), "verified": verified}, compact=True)
             else:
                 ctx.out.line(event_line(ctx.out, name, event, verified, full=True))
 
@@ -222,7 +223,7 @@ async def follow(
 
 
 def _monitor_json(name: str, event: dict[str, Any], verified: bool) -> dict[str, Any]:
-    from wire_cli.views import body_preview, redact
+    from wire_cli.views import body_preview, redact_event
 
     return {
         "peer": name,
@@ -232,7 +233,7 @@ def _monitor_json(name: str, event: dict[str, Any], verified: bool) -> dict[str,
         "body_preview": body_preview(event),
         "verified": verified,
         "timestamp": event.get("timestamp"),
-        "raw": redact(event),
+        "raw": redact_event(event),
     }
 
 
@@ -299,7 +300,7 @@ def monitor(  # noqa: PLR0917 - typer maps parameters to options
 def pull(json_: JsonOpt = False) -> None:
     """Fetch, verify and file new events from all your relay slots now."""
     with cli(json_) as ctx:
-        from wire_cli.views import HANDSHAKE_TYPES, event_line, redact
+        from wire_cli.views import HANDSHAKE_TYPES, event_line, redact_event
 
         agent = ctx.agent()
 
@@ -312,6 +313,8 @@ def pull(json_: JsonOpt = False) -> None:
 
         reports, pushed, pairings = ctx.run(go())
         inboxed = [e for r in reports for e in r.inboxed]
+        rejected = [x.to_json() for r in reports for x in r.rejected]
+        problems = [r.relay_problem for r in reports if r.relay_problem]
         data = {
             "endpoints": len(reports),
             "fetched": sum(r.fetched for r in reports),
@@ -319,8 +322,10 @@ def pull(json_: JsonOpt = False) -> None:
             "duplicates": sum(r.duplicates for r in reports),
             "held": sorted({h for r in reports for h in r.held}),
             "consumed": sum(r.consumed for r in reports),
-            "rejected": [x.to_json() for r in reports for x in r.rejected],
-            "events": [{**redact(e.event), "peer": e.peer} for e in inboxed],
+            "rejected": rejected[:100],
+            "rejected_total": len(rejected),
+            "events": [{**redact_event(e.event), "peer": e.peer} for e in inboxed],
+            "relay_problems": problems,
             "outbox_delivered": sum(1 for r in pushed if r.status in ("delivered", "duplicate")),
             "pairings": [p.to_json() for p in pairings],
         }
@@ -336,9 +341,13 @@ def pull(json_: JsonOpt = False) -> None:
                 ctx.out.line(f"  code-phrase pairing {pairing['session_id']}: now {pairing['state']}")
             if data["consumed"]:
                 ctx.out.line(f"  {data['consumed']} pairing event(s) handled — `wire pending` shows requests")
-            for rejection in data["rejected"]:
+            for rejection in rejected[:20]:
                 ctx.out.warn(f"refused {rejection['event_id']}: {rejection['reason']}")
+            if len(rejected) > 20:
+                ctx.out.warn(f"... and {len(rejected) - 20} more refused (see rejected.jsonl in the state dir)")
 
+        for problem in problems:
+            ctx.out.warn(problem)
         ctx.out.emit(data, human)
 
 

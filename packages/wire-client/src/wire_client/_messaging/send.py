@@ -129,12 +129,14 @@ class Sender:
         kind: int | None = None,
         time_sensitive_until: datetime | timedelta | str | None = None,
     ) -> JSONObject:
-        """A signed event addressed to ``peer`` (``to`` is the bare ``did:wire:<peer>``, as the reference sends)."""
+        """A signed event addressed to ``peer``: ``to`` is its full pinned DID (receivers check it)."""
         now = datetime.now(UTC)
+        record = self.trust.get(peer)
+        to = record.did if record is not None and record.did else f"{DID_PREFIX}{bare_handle(peer)}"
         try:
             event = build_event(
                 from_did=self.identity.did,
-                to=f"{DID_PREFIX}{bare_handle(peer)}",
+                to=to,
                 type=type,
                 kind=kind if kind is not None else kind_for_name(type),
                 body=body,
