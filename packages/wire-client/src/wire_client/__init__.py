@@ -123,6 +123,9 @@ if TYPE_CHECKING:
     from wire_client._home.mailbox import (
         OutboxStore as OutboxStore,
     )
+    from wire_client._home.mailbox import (
+        signed_part as signed_part,
+    )
     from wire_client._home.paths import (
         WireHome as WireHome,
     )
@@ -309,6 +312,7 @@ _EXPORTS: dict[str, str] = {
     # wire_client._home.mailbox
     "EventLog": "wire_client._home.mailbox",
     "InboxEvent": "wire_client._home.mailbox",
+    "signed_part": "wire_client._home.mailbox",
     "OutboxStore": "wire_client._home.mailbox",
     # wire_client._home.reader
     "InboxReader": "wire_client._home.reader",

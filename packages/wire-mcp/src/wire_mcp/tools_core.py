@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
-from wire_client import Identity, SessionRegistry, WireAgent
+from wire_client import Identity, SessionRegistry, WireAgent, signed_part
 from wire_mcp.models import HereOut, InitOut, PeersOut, SendOut, TailOut, VerifyOut, WaitOut, WhoamiOut, WhoisOut
 from wire_mcp.results import ToolSpec, guarded, reply
 from wire_mcp.runtime import Runtime
@@ -168,13 +168,13 @@ def _message_tools(rt: Runtime) -> list[ToolSpec]:
         for name in peers:
             for event in agent.inbox.read(name):
                 try:
-                    verify_event(event, agent.trust)
+                    verify_event(signed_part(event), agent.trust)
                     verified = True
                 except VerificationError:
                     verified = False
                 view = event_view(name, event, verified=verified)
                 if raw:
-                    view["raw"] = event
+                    view["raw"] = signed_part(event)
                 rows.append(view)
         rows.sort(key=lambda r: str(r.get("timestamp") or ""))
         rows = rows[-limit:]

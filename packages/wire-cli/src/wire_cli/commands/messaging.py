@@ -94,7 +94,7 @@ def tail(  # noqa: PLR0917 - typer maps parameters to options
 ) -> None:
     """Show received messages, oldest first, each re-verified (JSON: one object per line)."""
     with cli(json_) as ctx:
-        from wire_cli.views import HANDSHAKE_TYPES, event_line, redact, reverify
+        from wire_cli.views import HANDSHAKE_TYPES, event_line, readable_event, redact, reverify
         from wire_client import InboxReader
 
         agent = ctx.agent()
@@ -120,7 +120,7 @@ def tail(  # noqa: PLR0917 - typer maps parameters to options
         def show(name: str, event: dict[str, Any]) -> None:
             verified = reverify(event, agent.trust)
             if ctx.json:
-                ctx.out.json({**redact(event), "verified": verified}, compact=True)
+                ctx.out.json({**redact(readable_event(event)), "verified": verified}, compact=True)
             else:
                 ctx.out.line(event_line(ctx.out, name, event, verified, full=True))
 
@@ -203,7 +203,8 @@ async def follow(
 
 
 def _monitor_json(name: str, event: dict[str, Any], verified: bool) -> dict[str, Any]:
-    from wire_cli.views import body_preview, redact
+    from wire_cli.views import body_preview, redact, seal_fields
+    from wire_client import signed_part
 
     return {
         "peer": name,
@@ -213,7 +214,8 @@ def _monitor_json(name: str, event: dict[str, Any], verified: bool) -> dict[str,
         "body_preview": body_preview(event),
         "verified": verified,
         "timestamp": event.get("timestamp"),
-        "raw": redact(event),
+        **seal_fields(event),
+        "raw": redact(signed_part(event)),
     }
 
 

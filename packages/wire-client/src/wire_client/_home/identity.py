@@ -22,6 +22,7 @@ from wire_protocol import (
     SigningKey,
     Tier,
     build_agent_card,
+    card_with_dh_pubkey,
     character_for,
     sign_card,
     validate_handle,
@@ -95,7 +96,7 @@ class Identity:
             else:
                 signing_key = key if key is not None else SigningKey.generate()
                 atomic_write_bytes(home.private_key, signing_key.seed, mode=0o600)
-            card = build_agent_card(signing_key, handle, name=name)
+            card = card_with_dh_pubkey(build_agent_card(signing_key, handle, name=name), signing_key)
             atomic_write_bytes(home.agent_card, dump_pretty(card.to_json()))
         identity = cls(home, signing_key, card)
         TrustStore(home).pin_card(card, Tier.ATTESTED)
@@ -117,6 +118,7 @@ class Identity:
     # --- card and profile --------------------------------------------------------------------
 
     def _store_card(self, card: AgentCard) -> AgentCard:
+        card = card_with_dh_pubkey(card, self.key)  # every re-sign publishes our X25519 key
         with locked(self.home.agent_card):
             atomic_write_bytes(self.home.agent_card, dump_pretty(card.to_json()))
         self.card = card

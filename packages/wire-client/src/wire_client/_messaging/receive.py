@@ -30,6 +30,7 @@ from wire_client._home.mailbox import EventLog, InboxEvent
 from wire_client._home.paths import WireHome, safe_peer_name
 from wire_client._home.trust import TrustStore
 from wire_client._messaging.hook import PairingContext, PairingDecision, PairingHandler, PassThrough, is_hooked
+from wire_client._messaging.sealing import Opener, refuse_plaintext
 from wire_client._relay.client import RelayPool
 from wire_protocol import (
     JSON,
@@ -111,6 +112,7 @@ class Puller:
         self.held = EventLog(home.held_dir)
         self.pairing_handler: PairingHandler = pairing_handler or PassThrough()
         self.on_inbox = on_inbox
+        self.opener = Opener(identity, self.trust, refuse_plaintext=refuse_plaintext(home))
         self._trust_seen: dict[str, int] = {}
 
     # --- processing --------------------------------------------------------------------------
@@ -190,7 +192,10 @@ class Puller:
                 to_hold.setdefault(sender, []).append(event)
                 return None
             return Rejection(event_id, sender, exc.code, exc.message, blocking=False)
-        to_inbox.setdefault(verified.sender_handle, []).append(event)
+        opened = self.opener.open(verified, event)  # verify first, then the `to` check, then open
+        if opened.refusal is not None:
+            return Rejection(event_id, sender, *opened.refusal, blocking=False)
+        to_inbox.setdefault(verified.sender_handle, []).append(opened.line)
         return None
 
     def _park(self, sender: str, batch: list[JSONObject], report: PullReport) -> None:
@@ -237,7 +242,7 @@ class Puller:
             verified: list[JSONObject] = []
             for event in held:
                 try:
-                    verify_event(event, self.trust)
+                    checked = verify_event(event, self.trust)
                 except VerificationError as exc:
                     if exc.transient:
                         keep.append(event)
@@ -246,7 +251,11 @@ class Puller:
                             [Rejection(str(event.get("event_id")), name, exc.code, exc.message, False)]
                         )
                     continue
-                verified.append(event)
+                opened = self.opener.open(checked, event)
+                if opened.refusal is not None:
+                    self._log_rejections([Rejection(str(event.get("event_id")), name, *opened.refusal, False)])
+                    continue
+                verified.append(opened.line)
             fresh = self.inbox.append(name, verified)
             self.held.replace(name, keep)
             released.extend(InboxEvent(peer=name, event=e) for e in fresh)
