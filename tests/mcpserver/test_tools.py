@@ -161,7 +161,9 @@ async def test_two_agents_pair_and_talk(tmp_path: Path, relay: RelayProcess, mod
 
         ndjson = getattr((await bob.read_resource(f"wire://inbox/{alice_name}")).contents[0], "text", "")
         lines = [json.loads(line) for line in ndjson.splitlines()]
-        assert lines[-1]["event"]["body"] == "hello bob"
+        assert lines[-1]["body"] == "hello bob"  # the opened body; "event" is the signed sealed event
+        assert lines[-1]["sealed"] is True
+        assert "ct" in lines[-1]["event"]["body"]
         assert lines[-1]["verified"] is True
         uris = {str(r.uri) for r in (await bob.list_resources()).resources}
         assert f"wire://inbox/{alice_name}" in uris
