@@ -74,11 +74,13 @@ def raw_inbox_lines(agent: WireAgent, peer: str) -> list[dict[str, object]]:
 def inbox_lines(agent: WireAgent, peer: str) -> list[dict[str, object]]:
     """The inbox lines as an agent reads them: ``body`` is the readable body (opened when sealed)."""
     readable: list[dict[str, object]] = []
-    for line in raw_inbox_lines(agent, peer):
-        opened = line.get("opened")
-        if "enc" in line and isinstance(opened, dict) and "body" in opened:
-            line = {k: v for k, v in line.items() if k not in ("opened", "enc")} | {"body": opened["body"]}
-        readable.append(line)
+    for raw in raw_inbox_lines(agent, peer):
+        opened = raw.get("opened")
+        if "enc" in raw and isinstance(opened, dict) and "body" in opened:
+            plain = {k: v for k, v in raw.items() if k not in ("opened", "enc")}
+            readable.append(plain | {"body": opened["body"]})
+        else:
+            readable.append(raw)
     return readable
 
 

@@ -70,7 +70,7 @@ def test_tools_list_is_lean_and_states_consent(tmp_path: Path) -> None:
 
     size, names, text = asyncio.run(run())
     expected = {
-        "wire_whoami", "wire_here", "wire_peers", "wire_whois", "wire_send", "wire_tail", "wire_verify",
+        "wire_whoami", "wire_here", "wire_peers", "wire_whois", "wire_send", "wire_tail", "wire_verify", "wire_ping",
         "wire_init", "wire_dial", "wire_add", "wire_pending", "wire_pair_list_inbound", "wire_accept",
         "wire_reject", "wire_pair_accept", "wire_pair_reject", "wire_pair_initiate", "wire_pair_join",
         "wire_pair_check", "wire_pair_confirm", "wire_invite", "wire_accept_invite", "wire_wait",

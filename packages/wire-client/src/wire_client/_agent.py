@@ -26,13 +26,23 @@ from wire_client._home.paths import WireHome
 from wire_client._home.pidfile import DaemonLock, daemon_status
 from wire_client._home.trust import PinResult, TrustStore
 from wire_client._messaging.hook import PairingHandler
+from wire_client._messaging.probes import PingResult, ProbeDesk, ping
 from wire_client._messaging.receive import Puller, PullReport
 from wire_client._messaging.receiver import Receiver
 from wire_client._messaging.send import Sender, SendResult
 from wire_client._pairing.handler import WirePairingHandler
 from wire_client._pairing.parts import PairingParts
 from wire_client._relay.client import RelayClient, RelayPool, Transport
-from wire_protocol import JSON, AgentCard, Character, JSONObject, Tier, character_for, display_handle_from_did
+from wire_protocol import (
+    JSON,
+    AgentCard,
+    Character,
+    JSONObject,
+    Tier,
+    bare_handle,
+    character_for,
+    display_handle_from_did,
+)
 
 if TYPE_CHECKING:
     from wire_client._pairing.api import Pairing
@@ -132,7 +142,8 @@ class WireAgent:
         self.relay_state = RelayStateStore(home)
         self.sender = Sender(home, identity, self.pool)
         handler = pairing_handler if pairing_handler is not None else WirePairingHandler(self.sender)
-        self.puller = Puller(home, identity, self.pool, pairing_handler=handler)
+        self.probes = ProbeDesk(home, identity, self.sender.send_signed)
+        self.puller = Puller(home, identity, self.pool, pairing_handler=handler, probes=self.probes)
         self.parts = PairingParts(home, identity, self.trust, self.relay_state, self.pool, self.sender, self.puller)
         self.inbox = EventLog(home.inbox_dir)
         self._receiver_task: asyncio.Task[None] | None = None
@@ -320,6 +331,23 @@ class WireAgent:
             check_cap=check_cap,
             cap_policy=cap_policy,
             queue_only=queue_only,
+        )
+
+    async def ping(self, peer: str, *, wait_seconds: float = 5.0) -> PingResult:
+        """Probe ``peer`` (kind 100, in the clear) and wait for its daemon's answer: alive + round trip.
+
+        Without a daemon serving this home, our own slots are pulled while waiting.
+        """
+        handle = display_handle_from_did(bare_handle(peer))
+        record = self.trust.get(handle)
+
+        async def post(name: str, event: JSONObject) -> bool:
+            return (await self.sender.send_signed(name, event)).delivered
+
+        status = daemon_status(self.home)
+        receive = None if status is not None and status.running else self.pull
+        return await ping(
+            self.probes, handle, record.did if record else None, post=post, receive=receive, wait_seconds=wait_seconds
         )
 
     async def push(self, peer: str | None = None) -> list[SendResult]:

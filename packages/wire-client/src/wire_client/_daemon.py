@@ -22,6 +22,7 @@ from wire_client._home.mailbox import InboxEvent
 from wire_client._home.paths import WireHome
 from wire_client._home.pidfile import DaemonLock
 from wire_client._messaging.hook import PairingHandler
+from wire_client._messaging.probes import ProbeDesk
 from wire_client._messaging.receive import Puller
 from wire_client._messaging.receiver import Receiver
 from wire_client._messaging.send import Sender
@@ -86,7 +87,8 @@ class Daemon:
             identity = Identity.load(self.home)
             sender = Sender(self.home, identity, pool)
             handler = self.pairing_handler or WirePairingHandler(sender)
-            puller = Puller(self.home, identity, pool, pairing_handler=handler, on_inbox=self._on_inbox)
+            probes = ProbeDesk(self.home, identity, sender.send_signed)
+            puller = Puller(self.home, identity, pool, pairing_handler=handler, on_inbox=self._on_inbox, probes=probes)
             driver = SasDriver(self.home, identity, pool, on_pinned=puller.release_held)
             receiver = Receiver(
                 puller,

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Messages: send, tail, monitor, pull, push."""
+"""Messages: send, tail, monitor, pull, push, ping."""
 
 from __future__ import annotations
 
@@ -282,7 +282,7 @@ def monitor(  # noqa: PLR0917 - typer maps parameters to options
 def pull(json_: JsonOpt = False) -> None:
     """Fetch, verify and file new events from all your relay slots now."""
     with cli(json_) as ctx:
-        from wire_cli.views import HANDSHAKE_TYPES, event_line, redact
+        from wire_cli.views import HANDSHAKE_TYPES, event_line, readable_event, redact
 
         agent = ctx.agent()
 
@@ -300,7 +300,7 @@ def pull(json_: JsonOpt = False) -> None:
             "held": sorted({h for r in reports for h in r.held}),
             "consumed": sum(r.consumed for r in reports),
             "rejected": [x.to_json() for r in reports for x in r.rejected],
-            "events": [{**redact(e.event), "peer": e.peer} for e in inboxed],
+            "events": [{**redact(readable_event(e.event)), "peer": e.peer} for e in inboxed],
         }
 
         def human() -> None:
@@ -341,9 +341,40 @@ def push(
         ctx.out.emit(data, human)
 
 
+# --- ping ---------------------------------------------------------------------------------------
+
+
+def ping(
+    peer: Annotated[str, typer.Argument(help="Handle or nickname of a paired peer.")],
+    wait: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the answer (0.1-60).")] = 5.0,
+    json_: JsonOpt = False,
+) -> None:
+    """Is the peer's daemon up? Sends a liveness probe and reports the round-trip time (exit 1: no answer)."""
+    with cli(json_) as ctx:
+        if not 0.1 <= wait <= 60:
+            raise CliError("--timeout must be between 0.1 and 60 seconds", code="usage", exit_code=2)
+        agent = ctx.agent()
+        handle = resolve_peer(agent, peer)
+
+        async def go() -> Any:
+            async with agent:
+                return await agent.ping(handle, wait_seconds=wait)
+
+        result = ctx.run(go())
+        if not result.alive:
+            raise CliError(
+                f"{clean(handle)} did not answer: {result.reason}",
+                hint="its daemon may be down (`wire daemon` on that side), or the relay unreachable",
+                code="no_answer",
+                data=result.to_json(),
+            )
+        ctx.out.emit(result.to_json(), f"{clean(handle)} is alive: {result.rtt_ms} ms round trip")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(send)
     app.command()(tail)
     app.command()(monitor)
     app.command()(pull)
     app.command()(push)
+    app.command()(ping)

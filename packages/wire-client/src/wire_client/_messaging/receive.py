@@ -30,6 +30,7 @@ from wire_client._home.mailbox import EventLog, InboxEvent
 from wire_client._home.paths import WireHome, safe_peer_name
 from wire_client._home.trust import TrustStore
 from wire_client._messaging.hook import PairingContext, PairingDecision, PairingHandler, PassThrough, is_hooked
+from wire_client._messaging.probes import ProbeDesk
 from wire_client._messaging.sealing import Opener, refuse_plaintext
 from wire_client._relay.client import RelayPool
 from wire_protocol import (
@@ -101,6 +102,7 @@ class Puller:
         *,
         pairing_handler: PairingHandler | None = None,
         on_inbox: Callable[[list[InboxEvent]], None] | None = None,
+        probes: ProbeDesk | None = None,
     ) -> None:
         self.home = home
         self.identity = identity
@@ -112,6 +114,7 @@ class Puller:
         self.held = EventLog(home.held_dir)
         self.pairing_handler: PairingHandler = pairing_handler or PassThrough()
         self.on_inbox = on_inbox
+        self.probes = probes
         self.opener = Opener(identity, self.trust, refuse_plaintext=refuse_plaintext(home))
         self._trust_seen: dict[str, int] = {}
 
@@ -192,6 +195,9 @@ class Puller:
                 to_hold.setdefault(sender, []).append(event)
                 return None
             return Rejection(event_id, sender, exc.code, exc.message, blocking=False)
+        if self.probes is not None and await self.probes.handle(verified):
+            report.consumed += 1  # a probe (answered) or a probe answer (recorded for `wire ping`)
+            return None
         opened = self.opener.open(verified, event)  # verify first, then the `to` check, then open
         if opened.refusal is not None:
             return Rejection(event_id, sender, *opened.refusal, blocking=False)
