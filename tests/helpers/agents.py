@@ -68,7 +68,7 @@ def raw_inbox_lines(agent: WireAgent, peer: str) -> list[dict[str, object]]:
         return []
     text = path.read_text()
     complete = text[: text.rfind("\n") + 1]  # a line still being appended is not read yet
-    return [json.loads(line) for line in complete.splitlines() if line.strip()]
+    return [json.loads(line) for line in complete.split("\n") if line.strip()]  # not splitlines(): U+2028
 
 
 def inbox_lines(agent: WireAgent, peer: str) -> list[dict[str, object]]:

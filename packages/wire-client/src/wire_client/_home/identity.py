@@ -113,14 +113,21 @@ class Identity:
             raise HomeError(f"{home.agent_card} does not verify: {exc.message}") from exc
         if card.public_key != signing_key.public_key:
             raise HomeError(f"{home.agent_card} was not signed by {home.private_key}; the home is inconsistent")
-        return cls(home, signing_key, card)
+        identity = cls(home, signing_key, card)
+        if "dh_pubkey" not in card.data:  # a home from before sealing: publish our X25519 key now
+            identity._store_card(card)
+        return identity
 
     # --- card and profile --------------------------------------------------------------------
 
     def _store_card(self, card: AgentCard) -> AgentCard:
+        had_dh_pubkey = "dh_pubkey" in self.card.data
         card = card_with_dh_pubkey(card, self.key)  # every re-sign publishes our X25519 key
         with locked(self.home.agent_card):
             atomic_write_bytes(self.home.agent_card, dump_pretty(card.to_json()))
+            if not had_dh_pubkey:  # peers pinned the card without it: re-introduce us (daemon / reintroduce())
+                self.home.ensure_dirs()
+                atomic_write_bytes(self.home.reintroduce_marker, b"dh_pubkey\n")
         self.card = card
         TrustStore(self.home).pin_card(card, Tier.ATTESTED)
         return card
