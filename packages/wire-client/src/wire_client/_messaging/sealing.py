@@ -30,6 +30,7 @@ from wire_protocol import (
     SealTooLargeError,
     VerifiedEvent,
     card_dh_public,
+    compact_json,
     open_event,
     seal_event,
     verify_card,
@@ -73,12 +74,25 @@ def pinned_card(trust: TrustStore, handle: str) -> AgentCard | None:
     record = trust.get(handle)
     if record is None or record.card is None:
         return None
+    exact = compact_json(record.card)  # the cache key is the card's exact content, never just its name
+    cached = _VERIFIED_CARDS.get(exact)
+    if cached is not None:
+        return cached
     try:
-        return verify_card(dict(record.card))
+        card = verify_card(dict(record.card))
     except CardError as exc:
         raise WireClientError(
             f"the card pinned for {handle!r} does not verify ({exc.message}); re-pair with this peer"
         ) from exc
+    if len(_VERIFIED_CARDS) >= _MAX_CACHED_CARDS:
+        _VERIFIED_CARDS.pop(next(iter(_VERIFIED_CARDS)))
+    _VERIFIED_CARDS[exact] = card
+    return card
+
+
+#: verified pinned cards by exact content: a card is verified once per process, not once per event
+_VERIFIED_CARDS: dict[bytes, AgentCard] = {}
+_MAX_CACHED_CARDS = 256
 
 
 def sealing_card(trust: TrustStore, handle: str, kind: int) -> AgentCard | None:
