@@ -40,6 +40,7 @@ __all__ = [
     "ALWAYS_CLEAR_KINDS",
     "REFUSE_PLAINTEXT_ENV",
     "REFUSE_PLAINTEXT_POLICY",
+    "Opened",
     "Opener",
     "pinned_card",
     "refuse_plaintext",
