@@ -29,8 +29,10 @@ def agent(root: Path, name: str) -> WireAgent:
 
 async def measure(events: int, root: Path, *, sealed: bool) -> dict[str, float]:
     alice, bob = agent(root, "alice"), agent(root, "bob")
-    card = alice.card if sealed else sign_card(
-        {k: v for k, v in alice.card.to_json().items() if k != "dh_pubkey"}, alice.identity.key
+    card = (
+        alice.card
+        if sealed
+        else sign_card({k: v for k, v in alice.card.to_json().items() if k != "dh_pubkey"}, alice.identity.key)
     )
     bob.pin(card)
     alice.pin(bob.card)
