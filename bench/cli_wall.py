@@ -2,9 +2,13 @@
 """Wall-clock cost of the ``wire`` command as operators and statuslines feel it.
 
 Budgets (median of N runs): ``wire whoami`` < 150 ms; ``wire send <peer> "hi"`` to a paired peer on a
-loopback relay < 300 ms. Also reports ``wire whoami`` on a cold cache, ``wire --help``, and the bare
-interpreter start-up and the import cost of typer, wire_client, wire_protocol and aiohttp, so a miss
-can be attributed (``wire send`` posts through wire-client's stdlib ``oneshot`` transport and must
+loopback relay < 300 ms (issue 17's targets: every local verb ≤ 100 ms, send ≤ 150 ms — reported as
+``target_ms``). The local verbs (``peers``, ``pending``, ``here``, ``status``, ``doctor``, ``tail`` on a
+1,000-event inbox) run against a home whose relay has been stopped, so nothing they do can wait on
+the network (``doctor`` then reports the relay unreachable, which is the check it makes).
+Also reports ``wire whoami`` on a cold cache, ``wire --help``, and the bare interpreter start-up and the
+import cost of typer, wire_client, wire_protocol and aiohttp, so a miss can be attributed (``wire send``
+posts through wire-client's stdlib ``oneshot`` transport and must
 not import aiohttp: ``python -X importtime .venv/bin/wire send bob hi`` shows what it does import).
 
 Run: ``.venv/bin/python bench/cli_wall.py [--runs 20] [--json]``. Exit 1 when a budget is missed.
@@ -28,9 +32,24 @@ from wire_client import Identity, WireAgent, WireHome
 
 WIRE = Path(sys.executable).with_name("wire")
 BUDGET_MS = {"whoami": 150.0, "send": 300.0}
+TARGET_MS = {"send": 150.0} | dict.fromkeys(
+    ("--version", "whoami", "peers", "pending", "here", "status", "doctor", "tail (1,000 events)"), 100.0
+)
+LOCAL_VERBS = {
+    "--version": ["--version"],
+    "peers": ["peers"],
+    "pending": ["pending"],
+    "here": ["here"],
+    "status": ["status"],
+    "doctor": ["doctor"],
+    "tail (1,000 events)": ["tail", "--limit", "0"],
+}
+INBOX_EVENTS = 1000
 
 
-def timed(argv: list[str], env: dict[str, str], runs: int, before: object = None) -> list[float]:
+def timed(
+    argv: list[str], env: dict[str, str], runs: int, before: object = None, *, ok_codes: tuple[int, ...] = (0,)
+) -> list[float]:
     samples = []
     for _ in range(runs):
         if callable(before):
@@ -38,7 +57,7 @@ def timed(argv: list[str], env: dict[str, str], runs: int, before: object = None
         start = time.perf_counter()
         done = subprocess.run(argv, env=env, capture_output=True, check=False, timeout=60)
         samples.append((time.perf_counter() - start) * 1000)
-        if done.returncode != 0:
+        if done.returncode not in ok_codes:
             raise SystemExit(f"{argv} failed: {done.stderr.decode(errors='replace')}")
     return samples
 
@@ -80,6 +99,9 @@ async def pair(root: Path, relay_url: str) -> None:
     alice, bob = agents
     alice.add_peer(bob.card, bob.endpoints())
     bob.add_peer(alice.card, alice.endpoints())
+    for n in range(INBOX_EVENTS):  # alice's inbox for `wire tail`
+        await bob.send("alice", {"text": f"message {n}"})
+    await alice.pull()
     for agent in agents:
         await agent.close()
 
@@ -125,14 +147,29 @@ def main() -> int:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+        for name, verb in LOCAL_VERBS.items():  # the relay is gone: nothing may wait on the network
+            codes = (0, 1) if name == "doctor" else (0,)
+            results[name] = summary(timed([str(WIRE), *verb], env, args.runs, ok_codes=codes))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     verdicts = {name: results[name]["median_ms"] < budget for name, budget in BUDGET_MS.items()}
     if args.json:
-        print(json.dumps({"results": results, "budgets_ms": BUDGET_MS, "within_budget": verdicts, "load1": load}))
+        targets = {name: results[name]["median_ms"] <= ms for name, ms in TARGET_MS.items()}
+        print(
+            json.dumps(
+                {
+                    "results": results,
+                    "budgets_ms": BUDGET_MS,
+                    "within_budget": verdicts,
+                    "target_ms": TARGET_MS,
+                    "within_target": targets,
+                    "load1": load,
+                }
+            )
+        )
     else:
         print(f"runs per case: {args.runs}   (1-min load average: {load})")
         for name, stats in results.items():
-            budget = BUDGET_MS.get(name)
+            budget = BUDGET_MS.get(name, TARGET_MS.get(name))
             mark = (
                 ""
                 if budget is None

@@ -7,7 +7,10 @@ Both agents publish ``dh_pubkey``, so every message is sealed (``"sealed": true`
 
 1. latency: time from ``send()`` returning to the event sitting, verified, in the peer's inbox
    file — p50 / p99 over N messages (budget: p50 < 10 ms, p99 < 50 ms over 1,000);
-2. burst: 10,000 messages to one peer arrive complete, once each, in order.
+2. burst: 10,000 messages to one peer arrive complete, once each, in order — through ``send()``
+   (one POST each), through ``send_many()`` (queued with one fsync, batch posts where the relay
+   lists ``batch``), and through the file-system outbox (10,000 partial events appended to
+   ``outbox/<peer>.jsonl`` in one write; the daemon signs and pushes them in batches).
 
 Run: ``.venv/bin/python bench/client_latency.py [--messages 1000] [--burst 10000]``
 """
@@ -91,6 +94,50 @@ async def wait_ids(watcher: InboxWatcher, wanted: int, within: float) -> list[st
     return seen
 
 
+async def outbox_burst(bob: WireAgent, watcher: InboxWatcher, burst: int) -> dict[str, object]:
+    """``burst`` partial events appended to ``outbox/alice.jsonl`` in one write (the file-system
+    contract an agent uses); bob's daemon signs and pushes them (batch posts). Until all arrived."""
+    path = bob.home.outbox_path("alice")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = "".join(json.dumps({"type": "claim", "body": f"outbox burst {i}"}) + "\n" for i in range(burst))
+    started = time.perf_counter()
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(lines)
+    arrived_ids = await wait_ids(watcher, burst, 120)
+    done = time.perf_counter()
+    inbox = [json.loads(line) for line in bob_inbox_tail(watcher, burst)]
+    bodies = [event.get("body") for event in inbox]
+    return {
+        "messages": burst,
+        "complete_seconds": round(done - started, 2),
+        "complete": len(set(arrived_ids)) == burst,
+        "in_order": bodies == [f"outbox burst {i}" for i in range(burst)],
+    }
+
+
+def bob_inbox_tail(watcher: InboxWatcher, count: int) -> list[str]:
+    """The last ``count`` lines of the inbox file the watcher follows."""
+    return watcher.path.read_text().splitlines()[-count:]
+
+
+async def send_many_burst(bob: WireAgent, watcher: InboxWatcher, burst: int) -> dict[str, object]:
+    """``burst`` messages through ``send_many`` (one fsync, batch posts), until all arrived."""
+    started = time.perf_counter()
+    verdicts = await bob.send_many("alice", [f"send_many burst {i}" for i in range(burst)])
+    sent = time.perf_counter()
+    sent_ids = [v.event_id for v in verdicts]
+    arrived_ids = await wait_ids(watcher, burst, 120)
+    done = time.perf_counter()
+    return {
+        "messages": burst,
+        "send_seconds": round(sent - started, 2),
+        "complete_seconds": round(done - started, 2),
+        "delivered": sum(1 for v in verdicts if v.delivered),
+        "complete": set(arrived_ids) == set(sent_ids),
+        "in_order": arrived_ids == sent_ids,
+    }
+
+
 async def bench(messages: int, burst: int, root: Path) -> dict[str, object]:
     relay, url = start_relay(root)
     agents: list[WireAgent] = []
@@ -130,9 +177,13 @@ async def bench(messages: int, burst: int, root: Path) -> dict[str, object]:
         send_done = time.perf_counter()
         arrived_ids = await wait_ids(watcher, burst, 120)
         burst_done = time.perf_counter()
+        outbox = await outbox_burst(bob, watcher, burst)
+        many = await send_many_burst(bob, watcher, burst)
         lines = [json.loads(line) for line in alice.home.inbox_path("bob").read_text().split("\n") if line]
         all_ids = [line["event_id"] for line in lines]
         return {
+            "outbox_burst": outbox,
+            "send_many_burst": many,
             "messages": messages,
             "sealed": all("enc" in line and "body" in line.get("opened", {}) for line in lines),
             "latency_ms": {

@@ -3,7 +3,8 @@
 
     .venv/bin/python bench/relay_wrk.py                    # quiet machine: relay on core 0, wrk on core 1
     .venv/bin/python bench/relay_wrk.py --busy             # again while another process keeps a core busy
-    .venv/bin/python bench/relay_wrk.py --relay-cores 0,1 --relay-args=--workers=2   # whole machine
+    .venv/bin/python bench/relay_wrk.py --store postgresql --relay-cores 0,1 --relay-args=--workers=2
+                                                           # whole machine: 2 workers, embedded PostgreSQL
 
 wrk is written in C and drives 64 keep-alive connections from its own core, so the load generator is
 not the bottleneck (the Python generator in ``relay_load.py`` needs about as much CPU as the relay).
@@ -32,6 +33,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.helpers.postgres import PostgresServer, start_server
 from tests.helpers.relay_process import RelayProcess
 
 BENCH = Path(__file__).resolve().parent
@@ -41,6 +43,28 @@ def pin(pid: int, cores: set[int]) -> None:
     """Pin every thread of ``pid`` (the relay may start threads) to ``cores``."""
     for task in Path(f"/proc/{pid}/task").iterdir():
         os.sched_setaffinity(int(task.name), cores)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its reaped children (worker processes)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    total = ticks / os.sysconf("SC_CLK_TCK")
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        total += cpu_seconds(int(child))
+    return total
+
+
+class ProfiledRelay(RelayProcess):
+    """The relay under ``cProfile`` (stats written to ``profile_path`` when it stops)."""
+
+    def __init__(self, *args: Any, profile_path: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.profile_path = profile_path
+
+    def command(self) -> list[str]:
+        cmd = super().command()
+        return [cmd[0], "-m", "cProfile", "-o", self.profile_path, "-m", *cmd[2:]]
 
 
 def busy_loop(seconds: float) -> None:
@@ -78,6 +102,19 @@ async def stored_ids(url: str, slots: list[tuple[str, str]]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    """``--store postgresql``: a private embedded server (fsync on, synchronous_commit on) for the run."""
+    server: PostgresServer | None = None
+    if args.store == "postgresql":
+        server = start_server(fsync=True)
+        args.store = server.create_database()
+    try:
+        return _run(args)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("relay_wrk: wrk is not installed (apt-get install wrk)")
@@ -86,7 +123,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="wire-wrk-") as tmp:
         work = Path(tmp)
         extra = [a for a in args.relay_args.split() if a]
-        with RelayProcess(work, extra_args=extra, store_url=args.store or None) as relay:
+        kind: Any = RelayProcess
+        options: dict[str, Any] = {}
+        if args.profile:
+            kind, options = ProfiledRelay, {"profile_path": str(Path(args.profile).resolve())}
+        with kind(work, extra_args=extra, store_url=args.store or None, **options) as relay:
             assert relay.pid is not None
             pin(relay.pid, relay_cores)
             slots = asyncio.run(allocate(relay.url, args.slots))
@@ -96,6 +137,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if args.busy:
                 busy = multiprocessing.Process(target=busy_loop, args=(args.duration + 5,), daemon=True)
                 busy.start()
+            cpu_before = cpu_seconds(relay.pid)
             try:
                 proc = subprocess.run(
                     [
@@ -121,6 +163,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if busy is not None:
                     busy.terminate()
                     busy.join(5)
+            cpu_used = cpu_seconds(relay.pid) - cpu_before
             line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("WRK_JSON "))
             figures: dict[str, Any] = json.loads(line.removeprefix("WRK_JSON "))
             acked = [ln for f in work.glob("acked.*") for ln in f.read_text().splitlines() if ln]
@@ -130,6 +173,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 counts[event_id] = counts.get(event_id, 0) + 1
             figures.update(
                 events_per_s=len(acked) / figures["seconds"],
+                relay_cpu_us_per_request=cpu_used / max(figures["requests"], 1) * 1e6,
                 acknowledged=len(acked),
                 stored=len(seen),
                 lost=sum(1 for i in acked if i not in counts),
@@ -150,8 +194,11 @@ def main() -> None:
     parser.add_argument("--relay-cores", default="0")
     parser.add_argument("--wrk-cores", default="1")
     parser.add_argument("--relay-args", default="", help="extra wire-relay arguments, space separated")
-    parser.add_argument("--store", default="", help="store URL (default: SQLite in a temp dir)")
+    parser.add_argument(
+        "--store", default="", help="store URL, or 'postgresql' for an embedded server (default: SQLite in a temp dir)"
+    )
     parser.add_argument("--busy", action="store_true", help="run a busy-loop process during the load")
+    parser.add_argument("--profile", default="", help="run the relay under cProfile, stats to this file")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures = run(args)
@@ -161,6 +208,7 @@ def main() -> None:
     lat = figures["latency_ms"]
     print("| measure | figure |\n|---|---:|")
     print(f"| single POST ingest (ev/s) | {figures['events_per_s']:,.0f} |")
+    print(f"| relay CPU per request (µs) | {figures['relay_cpu_us_per_request']:.0f} |")
     print(f"| latency p50 / p99 / p99.9 (ms) | {lat['50']:.2f} / {lat['99']:.2f} / {lat['99.9']:.2f} |")
     print(f"| acknowledged / stored | {figures['acknowledged']:,} / {figures['stored']:,} |")
     print(f"| lost / duplicated | {figures['lost']} / {figures['duplicated']} |")

@@ -2,8 +2,9 @@
 """Entry point of the ``wire`` command (``python -m wire_cli`` works too).
 
 Adopts the cwd's session first (before any argument parsing, as the reference does). ``wire --version``,
-``wire whoami`` and ``wire send`` are answered without importing typer (statuslines run whoami several times a
-second; typer's argument coercion imports pydantic). Anything unusual falls through to typer.
+``wire whoami``, ``wire send`` and the local verbs of ``wire_cli.local_verbs`` are answered without
+importing typer (statuslines run whoami several times a second; typer's argument coercion imports
+pydantic). Anything unusual falls through to typer.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ def main() -> None:
             sys.stdout.flush()
             sys.exit(code)
         if _fast_send(sys.argv[1:]):
+            sys.stdout.flush()
+            sys.exit(0)
+        from wire_cli.local_verbs import dispatch
+
+        if dispatch(sys.argv[1:]):
             sys.stdout.flush()
             sys.exit(0)
         from wire_cli.app import run

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -349,6 +349,13 @@ class WireAgent:
         return await ping(
             self.probes, handle, record.did if record else None, post=post, receive=receive, wait_seconds=wait_seconds
         )
+
+    async def send_many(
+        self, peer: str, bodies: Sequence[JSON], *, type: str = "claim", kind: int | None = None
+    ) -> list[SendResult]:
+        """Send a burst to one paired peer, in order: queued durably with one fsync, then pushed in
+        batch posts (one POST each on a relay without ``batch``). One verdict per body, in order."""
+        return await self.sender.send_many(peer, bodies, type=type, kind=kind)
 
     async def push(self, peer: str | None = None) -> list[SendResult]:
         """Deliver what is queued in the outbox."""

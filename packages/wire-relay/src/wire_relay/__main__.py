@@ -17,6 +17,7 @@ import ipaddress
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -29,6 +30,7 @@ from wire_relay.log import access_log, server_log
 from wire_relay.logs import LOG_FORMATS, AccessLogger, configure_logging
 from wire_relay.startup import listen_error, store_error
 from wire_relay.store import default_store_url, redact_url
+from wire_relay.workers import run_workers, workers_error
 
 __all__ = ["main"]
 
@@ -140,8 +142,36 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--access-log", action="store_true", help="log every request (off by default: it costs throughput)"
     )
+    parser.add_argument(
+        "--event-loop",
+        default="asyncio",
+        choices=["asyncio", "uvloop"],
+        help="event loop: asyncio (default) or uvloop (pip install 'wire-relay[uvloop]')",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="relay processes on one port (SO_REUSEPORT); more than 1 needs a PostgreSQL store",
+    )
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # set for --workers' workers
+    parser.add_argument("--parent-pid", type=int, default=0, help=argparse.SUPPRESS)  # the supervisor to outlive not
     parser.add_argument("--version", action="version", version=f"wire-relay {__version__}")
     return parser
+
+
+def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop factory for ``--event-loop`` (``None``: asyncio's default)."""
+    if name != "uvloop":
+        return None
+    try:
+        import uvloop  # optional dependency, imported only when asked for
+    except ImportError:
+        hint = "pip install 'wire-relay[uvloop]'"
+        raise ValueError(f"--event-loop uvloop needs uvloop, which is not installed: {hint}") from None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
 
 
 def _err(message: str) -> None:
@@ -213,7 +243,7 @@ async def _serve(args: argparse.Namespace, config: RelayConfig, host: str, port:
             os.chmod(args.uds, 0o600)
             where = f"unix://{args.uds}"
         else:
-            site = GuardedTCPSite(runner, host, port, guard)
+            site = GuardedTCPSite(runner, host, port, guard, reuse_port=args.reuse_port)
             await site.start()
             bound = runner.addresses[0]
             bound_host, bound_port = bound[0], bound[1]
@@ -227,18 +257,31 @@ async def _serve(args: argparse.Namespace, config: RelayConfig, host: str, port:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if args.parent_pid:
+        watch = asyncio.create_task(_watch_parent(args.parent_pid, stop))
     sys.stdout.write(f"wire-relay listening on {where} store={redact_url(config.store_url)} mode={config.mode}\n")
     sys.stdout.flush()
     server_log.info("event=listening where=%s mode=%s version=%s", where, config.mode, __version__)
     await stop.wait()
+    if args.parent_pid:
+        watch.cancel()
     server_log.info("event=shutdown_begin")
     await runner.cleanup()
     server_log.info("event=shutdown_done")
     return 0
 
 
+async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
+    """A ``--workers`` worker stops when its supervisor is gone (it was re-parented)."""
+    while os.getppid() == parent_pid:  # noqa: ASYNC110 - no event exists for "the parent died"
+        await asyncio.sleep(1.0)
+    server_log.warning("event=supervisor_gone parent_pid=%d", parent_pid)
+    stop.set()
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    raw_argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(raw_argv)
     mode: Mode = "uds" if args.uds else "local-only" if args.local_only else "public"
     try:
         host, port = _split_bind(args.bind)
@@ -252,6 +295,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_USAGE
     store_url = args.store or os.environ.get("WIRE_RELAY_STORE") or _default_store(mode)
+    problem = workers_error(args.workers, store_url, args.uds)
+    if problem is not None:
+        _err(problem)
+        return EXIT_USAGE
+    if args.workers > 1:
+        return run_workers(raw_argv, args.workers, host, port)
     config = RelayConfig(
         store_url=store_url,
         mode=mode,
@@ -279,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         uds.unlink(missing_ok=True)
         args.uds = str(uds)
     try:
-        return asyncio.run(_serve(args, config, host, port))
+        with asyncio.Runner(loop_factory=_loop_factory(args.event_loop)) as runner:
+            return runner.run(_serve(args, config, host, port))
     except ValueError as exc:  # bad store URL and the like
         _err(str(exc))
         return EXIT_USAGE

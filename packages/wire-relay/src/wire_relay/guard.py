@@ -194,16 +194,24 @@ class _GuardedProtocol(asyncio.Protocol):
 class GuardedTCPSite(web.TCPSite):
     """:class:`aiohttp.web.TCPSite` whose connections pass through a :class:`ConnectionGuard`."""
 
-    def __init__(self, runner: web.BaseRunner, host: str, port: int, guard: ConnectionGuard) -> None:
-        super().__init__(runner, host, port, reuse_address=True)
+    def __init__(
+        self, runner: web.BaseRunner, host: str, port: int, guard: ConnectionGuard, *, reuse_port: bool = False
+    ) -> None:
+        super().__init__(runner, host, port, reuse_address=True, reuse_port=reuse_port)
         self.guard = guard
+        self.reuse_port = reuse_port
 
     async def start(self) -> None:
         await web.BaseSite.start(self)  # registers the site with the runner (stopped by runner.cleanup)
         server = self._runner.server
         assert server is not None  # noqa: S101 - the runner is set up before sites start
         self._server = await asyncio.get_running_loop().create_server(
-            self.guard.factory(server), self._host, self._port, backlog=self._backlog, reuse_address=True
+            self.guard.factory(server),
+            self._host,
+            self._port,
+            backlog=self._backlog,
+            reuse_address=True,
+            reuse_port=self.reuse_port or None,
         )
 
 

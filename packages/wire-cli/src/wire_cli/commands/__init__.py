@@ -7,11 +7,9 @@ from typing import Annotated
 
 import typer
 
+from wire_cli.local_verbs import JSON_FLAG
+
 __all__ = ["JsonOpt"]
 
-JsonOpt = Annotated[
-    bool,
-    typer.Option(
-        "--json", help="Print JSON (the default when stdout is not a terminal; WIRE_NO_AUTO_JSON=1 opts out)."
-    ),
-]
+#: ``--json`` of every verb; the same :class:`~wire_cli.local_verbs.Flag` the typer-free local verbs parse
+JsonOpt = Annotated[bool, typer.Option(*JSON_FLAG.names, help=JSON_FLAG.help)]

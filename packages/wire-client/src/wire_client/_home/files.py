@@ -215,8 +215,11 @@ class JsonlRead:
     bad_lines: list[int] = field(default_factory=list)
 
 
-def read_jsonl(path: Path, start: int = 0, *, max_bytes: int | None = None) -> JsonlRead:
-    """Read complete lines from byte ``start``; a torn last line is tolerated and reported."""
+def read_jsonl(path: Path, start: int = 0, *, max_bytes: int | None = None, max_lines: int | None = None) -> JsonlRead:
+    """Read complete lines from byte ``start``; a torn last line is tolerated and reported.
+
+    ``max_lines`` stops after that many complete non-blank lines (``end_offset`` is then the start of
+    the next one): a caller that takes a few lines at a time does not parse the rest of the file."""
     result = JsonlRead(end_offset=start)
     try:
         with path.open("rb") as handle:
@@ -232,6 +235,8 @@ def read_jsonl(path: Path, start: int = 0, *, max_bytes: int | None = None) -> J
                 log.debug("%s ends in an incomplete line at byte %d (writer busy or interrupted)", path, offset)
             break
         line = raw.strip()
+        if line and max_lines is not None and len(result.records) + len(result.bad_lines) >= max_lines:
+            break
         if line:
             try:
                 result.records.append((offset, loads(line)))

@@ -244,6 +244,32 @@ class Sender:
             self.sent.record(peer, [verdict.to_json()])
             return verdict
 
+    async def send_many(
+        self, peer: str, bodies: Sequence[JSON], *, type: str = "claim", kind: int | None = None
+    ) -> list[SendResult]:
+        """Sign ``bodies`` as events to ``peer``, queue them in order with one fsync, then push.
+
+        For bursts: the outbox path (durable once queued, delivered in order behind anything queued
+        before, batch posts where the relay supports them) at one disk flush for the whole burst
+        instead of one POST (or one flush) per event. Verdicts are per event, in order: ``delivered``
+        / ``duplicate`` for what the push confirmed, ``queued`` (with the reason) for the rest.
+        """
+        peer = safe_peer_name(bare_handle(peer))
+        if self.trust.get(peer) is None and not self.relay_state.peer_endpoints(peer):
+            raise PeerNotFoundError(f"no peer {peer!r}: pin it (pair) first; see `wire peers` for who you know")
+        events = [self.build(peer, body, type=type, kind=kind) for body in bodies]
+        async with self._lock(peer), async_locked(self.outbox.push_lock_target(peer)):
+            self.outbox.enqueue_many(peer, events)
+            confirmed = {r.event_id: r for r in await self._push_locked(peer) if r.event_id}
+        reason = self._stuck.get(peer, "still queued")
+        verdicts = [
+            confirmed.get(str(e["event_id"])) or SendResult(str(e["event_id"]), "queued", peer, reason=reason)
+            for e in events
+        ]
+        queued = [v.to_json() for v in verdicts if v.status == "queued"]
+        self.sent.record(peer, queued)
+        return verdicts
+
     async def _send_now(self, peer: str, event: JSONObject, warnings: tuple[str, ...]) -> SendResult:
         results, endpoint = await self._deliver(peer, [event])
         status: SendStatus = "duplicate" if results[0].status == "duplicate" else "delivered"
@@ -297,14 +323,16 @@ class Sender:
             if cursor.inflight_start is not None and cursor.inflight_start == cursor.offset and cursor.inflight_events:
                 batch, ends = list(cursor.inflight_events), list(cursor.inflight_ends)
             else:
-                batch, ends, skipped_to, rejected = self._next_batch(peer, cursor.offset)
+                batch, ends, skipped_to, rejected, signed_here = self._next_batch(peer, cursor.offset)
                 results.extend(rejected)
                 if not batch:
                     if skipped_to != cursor.offset:
                         self.outbox.save_cursor(peer, OutboxCursor(offset=skipped_to))
                     return results
-                # persist the signed batch before posting: after a crash the same ids are re-posted
-                self.outbox.save_cursor(peer, OutboxCursor.inflight(cursor.offset, batch, ends))
+                if signed_here:
+                    # persist what we signed before posting: after a crash the same ids are re-posted
+                    # (lines that were signed when queued re-read as the same events: nothing to keep)
+                    self.outbox.save_cursor(peer, OutboxCursor.inflight(cursor.offset, batch, ends))
             try:
                 posted, endpoint = await self._deliver(peer, batch)
             except _Undeliverable as exc:
@@ -333,17 +361,19 @@ class Sender:
                 self.outbox.save_cursor(peer, OutboxCursor.inflight(ends[done - 1], batch[done:], ends[done:]))
             return results
 
-    def _next_batch(self, peer: str, offset: int) -> tuple[list[JSONObject], list[int], int, list[SendResult]]:
+    def _next_batch(self, peer: str, offset: int) -> tuple[list[JSONObject], list[int], int, list[SendResult], bool]:
         """Read, complete and sign the next outbox lines.
 
         Returns the signed events, the byte offset where each one's line ends, how far the cursor may
-        skip when no event was usable, and the verdicts for unusable lines (reported, then skipped).
+        skip when no event was usable, the verdicts for unusable lines (reported, then skipped), and
+        whether any event was signed now (a partial line: its id exists only in this batch).
         """
-        chunk = read_jsonl(self.outbox.path(peer), offset, max_bytes=4 * 1024 * 1024)
+        chunk = read_jsonl(self.outbox.path(peer), offset, max_bytes=4 * 1024 * 1024, max_lines=PUSH_BATCH)
         batch: list[JSONObject] = []
         ends: list[int] = []
         rejected: list[SendResult] = []
         size = 0
+        signed_here = False
         lines = sorted([*chunk.records, *((o, None) for o in chunk.bad_lines)], key=lambda item: item[0])
         skipped_to = offset
         for position, (line_offset, record) in enumerate(lines):
@@ -363,6 +393,7 @@ class Sender:
                     except WireClientError as exc:
                         problem = exc.message
                     else:
+                        signed_here = signed_here or signed is not record
                         batch.append(signed)
                         ends.append(line_end)
                         size += len(compact_json(signed))
@@ -375,7 +406,7 @@ class Sender:
                     ends[-1] = line_end  # a skipped line after an event is done when that event is
         if rejected:
             self.sent.record(peer, [{**r.to_json(), "source": "outbox"} for r in rejected])
-        return batch, ends, skipped_to, rejected
+        return batch, ends, skipped_to, rejected, signed_here
 
 
 def _transient_batch_error(status: str) -> bool:
