@@ -342,6 +342,7 @@ def concrete_paths(slot_id: str) -> list[tuple[str, set[str]]]:
             .replace("{pair_id}", "0" * 32)
             .replace("{nick}", "nobody")
             .replace("{token}", "abcdef")
+            .replace("{token_id}", "0" * 16)
         )
         allowed = {m.upper() for regex, item in templates if regex.match(path) for m in item if m.upper() in METHODS}
         out.append((path, allowed))

@@ -12,6 +12,7 @@ import pytest
 from tests.helpers.agents import inbox_lines, make_agent
 from tests.helpers.relay_process import RelayProcess
 from wire_client import PairingFailedError, WireAgent
+from wire_client._pairing.deposits import DeliveryTokens
 from wire_protocol import mint_invite, new_invite_nonce
 
 
@@ -44,6 +45,13 @@ async def test_short_url_invite_pairs_both_ways(shared_relay: RelayProcess, tmp_
         assert inbox_lines(bob, "alice")[-1]["body"] == "hi bob"
         assert inbox_lines(alice, "bob")[-1]["body"] == "hi alice"
         assert json.loads(nonce_file.read_text())["uses_remaining"] == 0
+        # the invite carried a deposit token, not alice's slot token; it is filed under bob's DID now
+        assert alice.endpoints()[0].slot_token not in invite.invite_url
+        assert bob.relay_state.peer_endpoints("alice")[0].slot_token != alice.endpoints()[0].slot_token
+        tokens = DeliveryTokens(alice.home, alice.pool)
+        assert len(tokens.token_ids(bob.did)) == 1
+        assert (len((await alice.revoke_delivery_token(bob.did)).revoked), tokens.token_ids(bob.did)) == (1, [])
+        assert not (await bob.send("alice", "after unpairing")).delivered
 
 
 async def test_replayed_invite_becomes_an_ordinary_request(shared_relay: RelayProcess, tmp_path: Path) -> None:

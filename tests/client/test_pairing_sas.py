@@ -12,6 +12,7 @@ import pytest
 from tests.helpers.agents import inbox_lines, make_agent, wait_for
 from tests.helpers.relay_process import RelayProcess
 from wire_client import Daemon, Identity, PairingFailedError, SasConfig, SasStatus, WireAgent
+from wire_client._pairing.deposits import DeliveryTokens
 from wire_client._pairing.sas_records import TRANSITIONS, SasRecords, SasSession, SasState
 
 FAST = SasConfig(sas_timeout=60, finalize_timeout=20, poll_interval=0.05)
@@ -70,6 +71,13 @@ async def test_attached_sas_pairs_both_sides(shared_relay: RelayProcess, tmp_pat
             await alice.pairing.pair_confirm(hosted.session_id, digits)  # double confirm
         assert again.value.reason == "already_confirmed"
         await _round_trip(alice, bob)
+        # each side holds a write-only deposit token for the other's slot, never the slot token,
+        # filed under the peer's DID once the bootstrap revealed it (so unpairing revokes it)
+        for me, peer in ((alice, bob), (bob, alice)):
+            held = me.relay_state.peer_endpoints(peer.handle)
+            assert peer.endpoints()[0].slot_token not in {ep.slot_token for ep in held}
+            assert len(DeliveryTokens(peer.home, peer.pool).token_ids(me.did)) == 1
+            assert "sas-session:" not in peer.home.deposit_tokens.read_text()
 
 
 async def test_mismatch_aborts_for_good(shared_relay: RelayProcess, tmp_path: Path) -> None:

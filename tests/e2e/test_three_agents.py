@@ -20,6 +20,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.e2e.refclient import PollingPeer
@@ -164,6 +165,15 @@ async def test_reference_style_polling_client(world: World) -> None:
     accepted = (await asyncio.to_thread(world.alice.ok, "accept", "dave")).json()
     assert accepted["status"] == "bilateral_accepted"
     await dave.poll_until(lambda: bool(dave.peers["alice"].slot_token), within=WAIT)  # the ack carries the token
+    alice_slot = dave.peers["alice"]  # alice's relay mints dave a write-only deposit token: it cannot list
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http,
+        http.get(
+            f"{alice_slot.relay_url}/v1/events/{alice_slot.slot_id}",
+            headers={"Authorization": f"Bearer {alice_slot.slot_token}"},
+        ) as listing,
+    ):
+        assert listing.status == 403
 
     status, answer = await dave.send("alice", "polled hello")
     assert status == 201, answer

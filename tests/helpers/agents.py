@@ -101,3 +101,12 @@ async def claimed_agent(root: Path, prefix: str, relay: RelayProcess) -> WireAge
 
 def address_of(agent: WireAgent, relay: RelayProcess) -> str:
     return f"{agent.handle}@127.0.0.1:{relay.port}"
+
+
+async def pair_by_dial(target: WireAgent, dialer: WireAgent, relay: RelayProcess) -> None:
+    """The handle path end to end: ``dialer`` dials ``target``'s address, ``target`` accepts, ``dialer``
+    takes the ack; afterwards each holds the other's coordinates."""
+    await dialer.pairing.dial(address_of(target, relay))
+    await target.pull()
+    await target.pairing.accept(dialer.handle)
+    await dialer.pull()

@@ -34,6 +34,7 @@ async def test_info(client: Client) -> None:
         "claim-proof",
         "ack",
         "backlog-quota",
+        "deposit-tokens",
     ]
     assert body["claims"]["proof"] == "required"
     assert body["quota"]["kind"] == "backlog"

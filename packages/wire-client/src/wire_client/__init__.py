@@ -189,6 +189,12 @@ if TYPE_CHECKING:
     from wire_client._pairing.api import (
         Pairing as Pairing,
     )
+    from wire_client._pairing.deposits import (
+        DeliveryTokens as DeliveryTokens,
+    )
+    from wire_client._pairing.deposits import (
+        RevokeResult as RevokeResult,
+    )
     from wire_client._pairing.handler import (
         DefaultPairingHandler as DefaultPairingHandler,
     )
@@ -344,6 +350,9 @@ _EXPORTS: dict[str, str] = {
     "Rejection": "wire_client._messaging.receive",
     # wire_client._messaging.receiver
     "Receiver": "wire_client._messaging.receiver",
+    # wire_client._pairing.deposits
+    "DeliveryTokens": "wire_client._pairing.deposits",
+    "RevokeResult": "wire_client._pairing.deposits",
     # wire_client._pairing.handler
     "DefaultPairingHandler": "wire_client._pairing.handler",
     # wire_client._pairing.requests

@@ -30,6 +30,7 @@ from wire_client._messaging.probes import PingResult, ProbeDesk, ping
 from wire_client._messaging.receive import Puller, PullReport
 from wire_client._messaging.receiver import Receiver
 from wire_client._messaging.send import Sender, SendResult
+from wire_client._pairing.deposits import DeliveryTokens, RevokeResult
 from wire_client._pairing.handler import WirePairingHandler
 from wire_client._pairing.parts import PairingParts
 from wire_client._relay.client import RelayClient, RelayPool, Transport
@@ -173,6 +174,7 @@ class WireAgent:
 
     async def close(self) -> None:
         await self.stop_receiving()
+        await self.puller.acks.flush()
         await self.pool.close()
 
     # --- who we are ----------------------------------------------------------------------------
@@ -284,6 +286,13 @@ class WireAgent:
 
     def forget(self, handle: str) -> bool:
         return self.parts.forget(handle)
+
+    async def revoke_delivery_token(self, peer_did: str) -> RevokeResult:
+        """Revoke the write-only deposit tokens of our slots that pairing handed ``peer_did``.
+
+        Call it when unpairing (before or after :meth:`forget`): the peer can no longer post to us.
+        Revocations that fail (relay unreachable) are kept and retried by the next call."""
+        return await DeliveryTokens(self.home, self.pool).revoke(peer_did)
 
     def peers(self) -> list[PeerInfo]:
         """Pinned peers (self excluded), sorted by handle."""

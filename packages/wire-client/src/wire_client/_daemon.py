@@ -110,6 +110,7 @@ class Daemon:
             for pending in (task, waiter):
                 pending.cancel()
             await asyncio.gather(task, waiter, return_exceptions=True)
+            await puller.acks.flush()  # bounded: the last acknowledgements reach the relay
             if task in done and not task.cancelled():
                 task.result()  # re-raise what stopped the receiver
         finally:

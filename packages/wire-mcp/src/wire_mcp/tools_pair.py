@@ -51,9 +51,10 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
 
     @guarded
     async def wire_dial(
-        name: str, message: str | None = None, relay_url: str | None = None
+        name: str, message: str | None = None, relay_url: str | None = None, allow_unproven: bool = False
     ) -> Annotated[CallToolResult, DialOut]:
-        data: dict[str, Any] = (await rt.agent().pairing.dial(name, message, relay_url=relay_url)).to_json()
+        dialed = await rt.agent().pairing.dial(name, message, relay_url=relay_url, allow_unproven=allow_unproven)
+        data: dict[str, Any] = dialed.to_json()
         status = str(data.get("status"))
         if status == "not_found":
             candidates = data.get("candidates") or []
@@ -142,7 +143,13 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
             "wire_dial",
             "Pair with nick@domain (signed request; they must accept), or reach a pinned peer / local session.",
             wire_dial,
-            dial := {"name": {"description": "nick@domain or a local name"}, "message": {"description": "optional"}},
+            dial := {
+                "name": {"description": "nick@domain or a local name"},
+                "message": {"description": "optional"},
+                "allow_unproven": {
+                    "description": "dial a directory record without a valid claim proof (only on the user's say-so)"
+                },
+            },
         ),
         ToolSpec("wire_add", "Alias of wire_dial.", wire_dial, dial),
         ToolSpec("wire_pending", "Inbound pair requests waiting for the operator's decision.", wire_pending),

@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from wire_relay import routes_a2a, routes_directory, routes_events, routes_pages, routes_pairing, sse
+from wire_relay import (
+    routes_a2a,
+    routes_deposits,
+    routes_directory,
+    routes_events,
+    routes_pages,
+    routes_pairing,
+    sse,
+)
 from wire_relay.config import RelayConfig
 from wire_relay.errors import error_middleware
 from wire_relay.log import server_log
@@ -40,6 +48,7 @@ def create_app(config: RelayConfig, *, store: Store | None = None) -> web.Applic
     for table in (
         routes_pages.routes,
         routes_events.routes,
+        routes_deposits.routes,
         sse.routes,
         routes_pairing.routes,
         routes_directory.routes,

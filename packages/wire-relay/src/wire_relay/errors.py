@@ -20,7 +20,7 @@ from wire_protocol import SLOT_ID_RE, CanonicalizationError, JSONObject, loads
 from wire_relay.codec import MAX_JSON_DEPTH, exceeds_depth, loads_tracking
 from wire_relay.log import http_log
 from wire_relay.state import CONFIG
-from wire_relay.store import Store, TokenCheck
+from wire_relay.store import DepositCheck, Store, TokenCheck
 
 __all__ = [
     "ApiError",
@@ -228,14 +228,37 @@ def bearer_token(request: web.Request) -> str:
     return header[7:]
 
 
-async def authorize(request: web.Request, store: Store, slot_id: str) -> None:
-    """401 (no bearer) → 404 (unknown slot) → 403 (wrong token, constant-time compare)."""
+async def _owner_check(request: web.Request, store: Store, slot_id: str) -> tuple[str, bool]:
+    """``(token, is_owner)``; 401 without a bearer, 404 for an unknown slot (before any compare)."""
     token = bearer_token(request)
     if not SLOT_ID_RE.fullmatch(slot_id):
         fail(404, "unknown slot")
     verdict = await store.check_token(slot_id, token)
     if verdict is TokenCheck.UNKNOWN_SLOT:
         fail(404, "unknown slot")
-    if verdict is TokenCheck.BAD_TOKEN:
+    return token, verdict is TokenCheck.OK
+
+
+async def authorize(request: web.Request, store: Store, slot_id: str) -> None:
+    """401 (no bearer) → 404 (unknown slot) → 403 (wrong token, constant-time compare)."""
+    _, is_owner = await _owner_check(request, store, slot_id)
+    if not is_owner:
         http_log.info("event=auth_failed slot_id=%s", slot_id)
         fail(403, "bad token")
+
+
+async def authorize_post(request: web.Request, store: Store, slot_id: str) -> None:
+    """Like :func:`authorize`, but a live deposit token of the slot is accepted too (posting only).
+
+    The owner's token is checked first (cached, the common case); only a token that is not the
+    owner's costs a deposit-token lookup. A revoked deposit token gets 401 and says so."""
+    token, is_owner = await _owner_check(request, store, slot_id)
+    if is_owner:
+        return
+    deposit = await store.check_deposit_token(slot_id, token)
+    if deposit is DepositCheck.OK:
+        return
+    http_log.info("event=auth_failed slot_id=%s deposit=%s", slot_id, deposit.value)
+    if deposit is DepositCheck.REVOKED:
+        fail(401, "deposit token revoked", remediation="the slot's owner revoked this token; ask them to pair again")
+    fail(403, "bad token")

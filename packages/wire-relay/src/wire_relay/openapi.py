@@ -11,6 +11,7 @@ import copy
 
 from wire_protocol import LIST_LIMIT_MAX
 from wire_relay.__about__ import __version__
+from wire_relay._openapi_deposits import DEPOSIT_PATHS
 from wire_relay._openapi_parts import (
     AUTH_ERRORS,
     BEARER,
@@ -314,7 +315,7 @@ PUBLIC_ONLY_PATHS = frozenset(PUBLIC_PATHS)
 
 def openapi_document(*, public: bool = True) -> J:
     """A fresh copy of the document (public mode documents the public routes too)."""
-    paths = {**PATHS, **(PUBLIC_PATHS if public else {})}
+    paths = {**PATHS, **DEPOSIT_PATHS, **(PUBLIC_PATHS if public else {})}
     return copy.deepcopy(
         {
             "openapi": "3.1.0",

@@ -19,6 +19,7 @@ from wire_relay.config import RelayConfig
 from wire_relay.errors import (
     ApiError,
     authorize,
+    authorize_post,
     fail,
     json_response,
     opt_str,
@@ -87,7 +88,7 @@ async def allocate(request: web.Request) -> web.Response:
 async def post_event(request: web.Request) -> web.Response:
     config, store = request.app[CONFIG], request.app[STORE]
     slot_id = request.match_info["slot_id"]
-    await authorize(request, store, slot_id)  # from the path and header, before a byte of body is read
+    await authorize_post(request, store, slot_id)  # path and header only: no body byte read before this
     body, plain = await read_object_tracking(request, config.max_body_bytes)
     if "event" not in body:
         fail(422, "missing field `event`")
@@ -112,7 +113,7 @@ async def post_batch(request: web.Request) -> web.Response:
     read its (up to 16 MiB) body, so anonymous uploads can neither hold the gate nor cost a parse."""
     config, store = request.app[CONFIG], request.app[STORE]
     slot_id = request.match_info["slot_id"]
-    await authorize(request, store, slot_id)
+    await authorize_post(request, store, slot_id)
     async with request.app[BATCH_GATE]:
         return await _post_batch(request, config, store, slot_id)
 

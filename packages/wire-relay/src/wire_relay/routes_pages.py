@@ -29,7 +29,17 @@ __all__ = ["FEATURES", "public_routes", "routes"]
 routes = web.RouteTableDef()  # every mode
 public_routes = web.RouteTableDef()  # public mode only
 
-FEATURES = ["sse-replay", "batch", "openapi", "unclaim", "info", "claim-proof", "ack", "backlog-quota"]
+FEATURES = [
+    "sse-replay",
+    "batch",
+    "openapi",
+    "unclaim",
+    "info",
+    "claim-proof",
+    "ack",
+    "backlog-quota",
+    "deposit-tokens",
+]
 PROTOCOL = "v3.1"
 HTML_CACHE = {"Cache-Control": "public, max-age=60"}
 PRIVATE_CACHE = {"Cache-Control": "private, max-age=60", "Vary": "Host"}

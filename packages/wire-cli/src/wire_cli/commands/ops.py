@@ -97,7 +97,12 @@ async def _peer_health(agent: WireAgent, handle: str) -> dict[str, Any]:
     responder: dict[str, Any] = {"status": "not_reported"}
     try:
         state = await relay.slot_state(endpoint)
-    except (RelayError, TransportError) as exc:
+    except RelayError as exc:
+        if exc.status == 403:  # a write-only deposit token: the peer keeps its slot state private
+            attention = {"status": "private", "reason": "the peer's relay gave us a post-only deposit token"}
+        else:
+            attention = {"status": "error", "error": exc.message}
+    except TransportError as exc:
         attention = {"status": "error", "error": exc.message}
     else:
         last = state.get("last_pull_at_unix")

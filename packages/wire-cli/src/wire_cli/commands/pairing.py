@@ -80,18 +80,28 @@ def dial(
     name: Annotated[str, typer.Argument(help="nick@domain, a pinned peer, or a sister session.")],
     message: Annotated[str | None, typer.Argument(help="Optional first message (kind claim).")] = None,
     relay: Annotated[str | None, typer.Option("--relay", help="Resolve nick@domain through this relay.")] = None,
+    allow_unproven: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unproven",
+            help="Dial a directory record that carries no valid claim proof (a reference relay, or a relay "
+            "that accepts unproven claims): only if you trust that relay. Env: WIRE_ALLOW_UNPROVEN_CLAIMS=1.",
+        ),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Go talk to this name: send a pair request to nick@domain, or pair a sister session."""
-    _dial(name, message, relay, json_, "dial")
+    _dial(name, message, relay, json_, "dial", allow_unproven=allow_unproven)
 
 
-def _dial(name: str, message: str | None, relay: str | None, json_: bool, verb: str) -> None:
+def _dial(
+    name: str, message: str | None, relay: str | None, json_: bool, verb: str, *, allow_unproven: bool = False
+) -> None:
     with cli(json_) as ctx:
         if verb != "dial":
             nag(ctx, verb, "dial")
         agent = ctx.agent()
-        result = _call(ctx, agent, lambda p: p.dial(name, message, relay_url=relay))
+        result = _call(ctx, agent, lambda p: p.dial(name, message, relay_url=relay, allow_unproven=allow_unproven))
         data = result.to_json()
         if not data.get("found", True):
             if ctx.json:

@@ -86,6 +86,11 @@ class WireHome:
         return self.config_dir / "relay.json"
 
     @property
+    def deposit_tokens(self) -> Path:
+        """Per peer DID, the write-only deposit tokens of our slots we handed it (secrets: 0600)."""
+        return self.config_dir / "deposit-tokens.json"
+
+    @property
     def display(self) -> Path:
         return self.config_dir / "display.json"
 

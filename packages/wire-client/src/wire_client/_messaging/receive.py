@@ -29,6 +29,7 @@ from wire_client._home.identity import Identity
 from wire_client._home.mailbox import EventLog, InboxEvent
 from wire_client._home.paths import WireHome, safe_peer_name
 from wire_client._home.trust import TrustStore
+from wire_client._messaging.ack import Acknowledger
 from wire_client._messaging.hook import PairingContext, PairingDecision, PairingHandler, PassThrough, is_hooked
 from wire_client._messaging.probes import ProbeDesk
 from wire_client._messaging.sealing import Opener, refuse_plaintext
@@ -117,6 +118,7 @@ class Puller:
         self.probes = probes
         self.opener = Opener(identity, self.trust, refuse_plaintext=refuse_plaintext(home))
         self._trust_seen: dict[str, int] = {}
+        self.acks = Acknowledger(pool)
 
     # --- processing --------------------------------------------------------------------------
 
@@ -153,6 +155,7 @@ class Puller:
             self._log_rejections(report.rejected)
         if endpoint is not None and report.cursor is not None and advance_cursor:
             self.cursors.set(endpoint, report.cursor)
+            self.acks.note(endpoint, report.cursor)  # durably stored: the relay may stop counting them
         if report.inboxed and self.on_inbox is not None:
             self.on_inbox(report.inboxed)
         return report
@@ -292,6 +295,7 @@ class Puller:
             report = await self.process(events, endpoint, advance_cursor=not total.blocked)
             _merge(total, report)
             if report.last_seen is None or len(events) < limit:
+                await self.acks.flush()
                 return total
             position = report.last_seen
 

@@ -176,6 +176,7 @@ class Receiver:
                 if messages:
                     report = await self.puller.process([m.data for m in messages], endpoint, advance_cursor=not blocked)
                     blocked = blocked or report.blocked
+                    self.puller.acks.kick()
                 if None in batch:
                     break
             await reader  # re-raises the stream's error, if any

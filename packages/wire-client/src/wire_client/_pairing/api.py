@@ -21,6 +21,7 @@ from wire_client._home.mailbox import EventLog
 from wire_client._messaging.send import SendResult
 from wire_client._pairing import invites as _invites
 from wire_client._pairing import mesh as _mesh
+from wire_client._pairing.deposits import DeliveryTokens
 from wire_client._pairing.events import (
     advertised_endpoints,
     drop_body,
@@ -42,7 +43,7 @@ from wire_client._pairing.results import (
 )
 from wire_client._pairing.sas import SasConfig, SasDriver
 from wire_client._pairing.sas_records import TERMINAL, SasState, SasStatus
-from wire_client._relay.directory import Resolution, resolve_address
+from wire_client._relay.directory import Resolution, require_proven, resolve_address
 from wire_protocol import JSON, EventType, JSONObject, display_handle_from_did, verify_card
 
 __all__ = ["Pairing"]
@@ -54,6 +55,7 @@ class Pairing:
     def __init__(self, parts: PairingParts, *, sas_config: SasConfig | None = None) -> None:
         self.parts = parts
         self.inbound = InboundStore(parts.home)
+        self._tokens = DeliveryTokens(parts.home, parts.pool)
         self.sas = SasDriver(
             parts.home,
             parts.identity,
@@ -68,10 +70,15 @@ class Pairing:
     async def resolve(self, address: str, relay_url: str | None = None) -> Resolution:
         return await resolve_address(self.parts.pool, address, relay_url)
 
-    async def dial(self, name: str, message: JSON | None = None, relay_url: str | None = None) -> DialResult:
-        """ "Go talk to this name": ``nick@domain`` (handle path), a pinned peer, or a local sister."""
+    async def dial(
+        self, name: str, message: JSON | None = None, relay_url: str | None = None, *, allow_unproven: bool = False
+    ) -> DialResult:
+        """ "Go talk to this name": ``nick@domain`` (handle path), a pinned peer, or a local sister.
+
+        A directory record without a valid claim proof is dialed only with ``allow_unproven`` (or
+        the ``WIRE_ALLOW_UNPROVEN_CLAIMS=1`` environment switch)."""
         if "@" in name:
-            return await self._dial_address(name, message, relay_url)
+            return await self._dial_address(name, message, relay_url, allow_unproven=allow_unproven)
         steps: list[JSONObject] = []
         handle = self.find_peer(name)
         if handle is not None:
@@ -91,12 +98,15 @@ class Pairing:
         did = self.parts.trust.get(handle)
         return DialResult(name, True, status, via, handle, did.did if did else None, steps=tuple(steps))
 
-    async def _dial_address(self, address: str, message: JSON | None, relay_url: str | None) -> DialResult:
+    async def _dial_address(
+        self, address: str, message: JSON | None, relay_url: str | None, *, allow_unproven: bool
+    ) -> DialResult:
         resolved = await self.resolve(address, relay_url)
         if resolved.card is None or not resolved.slot_id:
             raise PairingFailedError(
                 f"{address} is known only as an A2A agent (no wire card/slot); it cannot be paired", reason="a2a_only"
             )
+        require_proven(resolved, allow_unproven=allow_unproven)
         if resolved.did == self.parts.identity.did:
             raise PairingFailedError(f"{address} is you", reason="self")
         handle = display_handle_from_did(resolved.did)
@@ -122,7 +132,8 @@ class Pairing:
             None if has_slot else resolved.relay_url,
             self.parts.identity.handle,
         )
-        body = drop_body(self.parts.identity, advertised_endpoints(own, include_local=False))
+        shown = await self._tokens.for_peer(advertised_endpoints(own, include_local=False), resolved.did)
+        body = drop_body(self.parts.identity, shown)
         event = sign_pairing_event(self.parts.identity, resolved.did, EventType.PAIR_DROP, body)
         # pin (token pending) BEFORE the drop leaves, so an instant ack finds the peer pinned
         pinned_now = self.parts.pin(resolved.card).status == "pinned"
@@ -285,13 +296,14 @@ class Pairing:
             mine = self.parts.relay_state.self_endpoints()
             for peer in self._reachable_peers():
                 local = same_machine(peer.endpoints, mine)
-                body = drop_body(self.parts.identity, advertised_endpoints(mine, include_local=local))
                 close: JSONObject = {
                     "reason": "slot_rotated",
                     "new_relay_url": new.relay_url,
                     "new_slot_id": new.slot_id,
                 }
                 try:
+                    shown = await self._tokens.for_peer(advertised_endpoints(mine, include_local=local), peer.did)
+                    body = drop_body(self.parts.identity, shown)
                     for type_, content in ((EventType.PAIR_DROP, body), (EventType.WIRE_CLOSE, close)):
                         event = sign_pairing_event(self.parts.identity, peer.did, type_, content)
                         await self.parts.sender.send_signed(peer.handle, event)

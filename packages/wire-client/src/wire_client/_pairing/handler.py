@@ -29,6 +29,7 @@ from wire_client._home.mailbox import EventLog
 from wire_client._messaging.hook import PairingContext, PairingDecision
 from wire_client._messaging.send import Sender, SendResult
 from wire_client._notify import toast
+from wire_client._pairing.deposits import DeliveryTokens, invite_key
 from wire_client._pairing.events import (
     advertised_endpoints,
     coords_body,
@@ -62,7 +63,8 @@ async def send_ack(sender: Sender, handle: str, peer_did: str) -> SendResult:
     """Sign and deliver (or queue) our ``pair_drop_ack`` to a pinned peer, through the one ``sender``."""
     own = sender.relay_state.self_endpoints()
     peer_endpoints = sender.relay_state.peer_endpoints(handle)
-    body = coords_body(advertised_endpoints(own, include_local=same_machine(peer_endpoints, own)))
+    shown = advertised_endpoints(own, include_local=same_machine(peer_endpoints, own))
+    body = coords_body(await DeliveryTokens(sender.home, sender.pool).for_peer(shown, peer_did))
     ack = sign_pairing_event(sender.identity, peer_did, EventType.PAIR_DROP_ACK, body)
     return await sender.send_signed(handle, ack)
 
@@ -170,6 +172,8 @@ class WirePairingHandler:
         if nonce is not None:
             outcome = InviteStore(context.home).consume(nonce, card.did)
             if outcome == "ok":
+                if isinstance(nonce, str):  # the invite's deposit token is now (also) this peer's
+                    DeliveryTokens(context.home, self.sender.pool).share(invite_key(nonce), card.did)
                 self._pin(context, card, endpoints)
                 _notify(f"wire — invite accepted by {handle}", f"{handle} paired with you through your invite")
                 return PairingDecision.CONTINUE

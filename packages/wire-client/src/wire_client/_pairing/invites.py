@@ -29,6 +29,7 @@ from wire_client._errors import PairingFailedError, RelayError
 from wire_client._home.endpoints import Endpoint, Scope
 from wire_client._home.files import read_json, update_json
 from wire_client._home.paths import WireHome
+from wire_client._pairing.deposits import DeliveryTokens, invite_key
 from wire_client._pairing.events import advertised_endpoints, drop_body, ensure_endpoint, sign_pairing_event
 from wire_client._pairing.parts import PairingParts
 from wire_client._pairing.requests import InboundStore, now_stamp
@@ -241,6 +242,8 @@ async def mint(
     endpoint = candidates[0]
     nonce = new_invite_nonce()
     exp = int(time.time()) + ttl_seconds
+    # the invite carries a deposit token (where the relay has them), never our slot token
+    endpoint = (await DeliveryTokens(parts.home, parts.pool).for_peer([endpoint], invite_key(nonce)))[0]
     url = mint_invite(
         key=parts.identity.key,
         card=parts.identity.card,
@@ -298,7 +301,10 @@ async def accept(parts: PairingParts, text: str) -> InviteAcceptResult:
     issuer = Endpoint(invite.relay_url.rstrip("/"), invite.slot_id, invite.slot_token, Scope.FEDERATION)
     parts.relay_state.pin_peer_endpoints(handle, [issuer])
     InboundStore(parts.home).forgive(invite.did)
-    body = drop_body(parts.identity, advertised_endpoints(own, include_local=False), invite.nonce)
+    shown = await DeliveryTokens(parts.home, parts.pool).for_peer(
+        advertised_endpoints(own, include_local=False), invite.did
+    )
+    body = drop_body(parts.identity, shown, invite.nonce)
     event = sign_pairing_event(parts.identity, invite.did, EventType.PAIR_DROP, body)
     verdict = await parts.sender.send_signed(handle, event)
     status: Literal["drop_sent", "queued"] = "drop_sent" if verdict.delivered else "queued"

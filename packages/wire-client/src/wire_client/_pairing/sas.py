@@ -50,6 +50,7 @@ from wire_client._home.mailbox import EventLog
 from wire_client._home.paths import WireHome
 from wire_client._home.pidfile import daemon_status
 from wire_client._home.trust import TrustStore
+from wire_client._pairing.deposits import DeliveryTokens
 from wire_client._pairing.events import (
     advertised_endpoints,
     coords_body,
@@ -114,6 +115,11 @@ class SasConfig:
     sas_timeout: float = 600.0
     finalize_timeout: float = 120.0
     poll_interval: float = 0.25
+
+
+def _session_key(session_id: str) -> str:
+    """Where a SAS session's deposit token is filed until the peer's DID is known."""
+    return f"sas-session:{session_id}"
 
 
 def _b64(data: bytes) -> str:
@@ -198,6 +204,7 @@ class SasDriver:
         self.config = config or SasConfig()
         self.records = SasRecords(home)
         self.relay_state = RelayStateStore(home)
+        self._tokens = DeliveryTokens(home, pool)
         self._pull = pull
         self._on_pinned = on_pinned
         self._last_gc = -_GC_PERIOD
@@ -338,7 +345,9 @@ class SasDriver:
             mine = Endpoint.from_json(session.our_endpoint)
             if mine is None:
                 raise PairingError("the session lost its own slot coordinates", code="session_corrupt")
-            plain = build_bootstrap_payload(self.identity.card, mine.relay_url, mine.slot_id, mine.slot_token)
+            # the peer's DID is not known yet: its deposit token is filed under the session until it is
+            shown = (await self._tokens.for_peer([mine], _session_key(sid)))[0]
+            plain = build_bootstrap_payload(self.identity.card, shown.relay_url, shown.slot_id, shown.slot_token)
             sealed = seal_bootstrap(self._aead_key(session), plain, os.urandom(12))
             await relay.pair_bootstrap(str(session.pair_id), role, sealed)
             return self.records.transition(sid, (SasState.CONFIRMED,), {"status": SasState.BOOTSTRAP_SENT})
@@ -352,7 +361,10 @@ class SasDriver:
             if payload.card.did == self.identity.did:
                 raise PairingError("the bootstrap is our own (reflected)", code="bootstrap_reflected")
             peer = Endpoint(payload.relay_url.rstrip("/"), payload.slot_id, payload.slot_token, Scope.FEDERATION)
-            own = advertised_endpoints(self.relay_state.self_endpoints(), include_local=False)
+            self._tokens.reassign(_session_key(sid), payload.card.did)
+            own = await self._tokens.for_peer(
+                advertised_endpoints(self.relay_state.self_endpoints(), include_local=False), payload.card.did
+            )
             our_ack = sign_pairing_event(self.identity, payload.card.did, EventType.PAIR_DROP_ACK, coords_body(own))
             opened = {
                 "status": SasState.OPENED,

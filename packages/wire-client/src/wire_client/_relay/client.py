@@ -320,6 +320,43 @@ class RelayClient:
             )
         return ordered
 
+    async def acknowledge(self, endpoint: Endpoint, through: str, *, request_timeout: float = 10.0) -> bool:
+        """Our relay's ``ack`` (owner token): events up to ``through`` are stored on our side.
+
+        False without calling when the relay does not advertise ``ack`` (the reference)."""
+        if not (await self.info()).supports("ack"):
+            return False
+        await self._request(
+            "POST",
+            f"/v1/slot/{endpoint.slot_id}/ack",
+            body={"through": through},
+            headers=self._auth(endpoint),
+            request_timeout=request_timeout,
+        )
+        return True
+
+    async def mint_deposit_token(self, endpoint: Endpoint, label: str) -> tuple[str, str]:
+        """A new write-only deposit token for our slot ``endpoint``: ``(token_id, token)``."""
+        raw = await self._json_object(
+            "POST", f"/v1/slot/{endpoint.slot_id}/deposit-tokens", body={"label": label}, headers=self._auth(endpoint)
+        )
+        token_id, token = raw.get("token_id"), raw.get("token")
+        if not isinstance(token_id, str) or not isinstance(token, str) or not token_id.isalnum() or not token:
+            raise RelayProtocolError("deposit-token answer lacks token_id/token", url=self.relay_url)
+        return token_id, token
+
+    async def revoke_deposit_token(self, endpoint: Endpoint, token_id: str) -> bool:
+        """Revoke one of our slot's deposit tokens; False if the relay no longer knows it (404)."""
+        if not token_id.isalnum():
+            raise ValueError("a deposit token id is alphanumeric")
+        status, _, _ = await self._request(
+            "DELETE",
+            f"/v1/slot/{endpoint.slot_id}/deposit-tokens/{token_id}",
+            headers=self._auth(endpoint),
+            ok=(200, 404),
+        )
+        return status == 200
+
     async def list_events(
         self, endpoint: Endpoint, *, since: str | None = None, limit: int = LIST_LIMIT_MAX
     ) -> list[JSONObject]:

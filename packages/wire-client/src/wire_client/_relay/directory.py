@@ -9,10 +9,16 @@
 3. Only when request 2 itself failed (non-2xx, network error, not a JSON object):
    ``GET <base>/.well-known/agent-card.json?handle=<nick>`` and read the wire extension. Without
    it the result is ``a2a_only`` (known to exist, cannot be paired).
+4. The claim proof (issue 18): a wire record's ``claim_proof`` must verify with the card's key for
+   this nick, slot and the relay we asked (``proven``). Records without a valid proof (reference
+   relays, claims a relay accepted under ``--accept-unproven-claims``, A2A fallbacks) resolve with
+   ``proven`` false and the reason; :func:`require_proven` refuses to dial them unless the operator
+   allows it (``allow_unproven``, or the environment switch :data:`ALLOW_UNPROVEN_ENV`).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from wire_client._errors import PairingFailedError, RelayError, TransportError
@@ -20,6 +26,7 @@ from wire_client._relay.client import RelayPool
 from wire_protocol import (
     AgentCard,
     CardError,
+    ClaimProofError,
     DirectoryRecord,
     HandleError,
     JSONObject,
@@ -27,9 +34,13 @@ from wire_protocol import (
     character_for,
     parse_a2a_card,
     parse_address,
+    verify_claim_proof,
 )
 
-__all__ = ["Resolution", "resolve_address"]
+__all__ = ["ALLOW_UNPROVEN_ENV", "Resolution", "allow_unproven_from_env", "require_proven", "resolve_address"]
+
+#: set to ``1`` to let this process dial directory records that carry no valid claim proof
+ALLOW_UNPROVEN_ENV = "WIRE_ALLOW_UNPROVEN_CLAIMS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +57,8 @@ class Resolution:
     claimed_at: str | None
     via: str
     a2a_only: bool = False
+    proven: bool = False
+    proof_problem: str | None = "no claim proof"
 
     @property
     def pairable(self) -> bool:
@@ -63,6 +76,8 @@ class Resolution:
             "claimed_at": self.claimed_at,
             "via": self.via,
             "a2a_only": self.a2a_only,
+            "proven": self.proven,
+            "proof_problem": self.proof_problem,
             "fingerprint": self.card.fingerprint if self.card is not None else None,
             "character": {"nickname": character.nickname, "emoji": character.emoji},
         }
@@ -94,6 +109,12 @@ async def resolve_address(pool: RelayPool, address: str, relay_url: str | None =
                 "refusing to pair with it",
                 reason="directory_record_invalid",
             ) from exc
+        proof = raw.get("claim_proof")
+        problem = _proof_problem(proof, record.card, record.nick, record.slot_id, base)
+        if problem is not None:
+            vouching = await _vouching_directory(pool, proof, record, problem)
+            if vouching is not None:  # e.g. relay processes sharing one store under several URLs
+                problem, base = None, vouching
         return Resolution(
             address=str(parsed),
             nick=record.nick,
@@ -104,6 +125,8 @@ async def resolve_address(pool: RelayPool, address: str, relay_url: str | None =
             base_url=base,
             claimed_at=record.claimed_at,
             via="wire",
+            proven=problem is None,
+            proof_problem=problem,
         )
     try:
         doc = await client.a2a_card(parsed.nick)
@@ -131,4 +154,63 @@ async def resolve_address(pool: RelayPool, address: str, relay_url: str | None =
         claimed_at=a2a.claimed_at,
         via="a2a",
         a2a_only=a2a.a2a_only,
+        proof_problem="an A2A card carries no claim proof",
+    )
+
+
+def _proof_problem(proof: object, card: AgentCard | None, nick: str, slot_id: str | None, asked: str) -> str | None:
+    """None when ``proof`` proves that the card's key claimed ``nick`` for ``slot_id`` at ``asked``."""
+    if proof is None:
+        return "the directory serves no claim proof (a reference relay, or an unproven claim)"
+    if card is None or not slot_id:
+        return "the record names no card or no slot"
+    ts = proof.get("ts") if isinstance(proof, dict) else None
+    try:
+        verify_claim_proof(
+            proof,
+            public_key=card.public_key,
+            nick=nick,
+            slot_id=slot_id,
+            relay_url=asked,
+            now=float(ts) if isinstance(ts, int) and not isinstance(ts, bool) else 0.0,
+        )
+    except ClaimProofError as exc:
+        return f"its claim proof does not verify: {exc.message}"
+    return None
+
+
+async def _vouching_directory(pool: RelayPool, proof: object, record: DirectoryRecord, problem: str) -> str | None:
+    """The origin a proof names, when the only fault was that it names another relay than the one we
+    asked, the proof verifies for that origin, and that origin's directory serves the same DID and
+    slot (one bounded request). The caller then talks to that directory (it is the one the card's
+    key claimed at), never to the one that merely repeated the record."""
+    if "another relay" not in problem or not isinstance(proof, dict) or not isinstance(proof.get("relay"), str):
+        return None
+    origin = str(proof["relay"])
+    if _proof_problem(proof, record.card, record.nick, record.slot_id, origin) is not None:
+        return None
+    try:
+        raw = await pool.client(origin).resolve_handle(record.nick)
+    except (RelayError, TransportError):
+        return None
+    if raw.get("did") != record.did or raw.get("slot_id") != record.slot_id:
+        return None
+    return origin
+
+
+def allow_unproven_from_env(environ: dict[str, str] | None = None) -> bool:
+    value = (os.environ if environ is None else environ).get(ALLOW_UNPROVEN_ENV, "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def require_proven(resolved: Resolution, *, allow_unproven: bool) -> None:
+    """Refuse to dial an unproven record unless the operator allowed it (flag, MCP parameter, env)."""
+    if resolved.proven or allow_unproven or allow_unproven_from_env():
+        return
+    raise PairingFailedError(
+        f"{resolved.address}: the directory at {resolved.base_url} cannot show that {resolved.did} itself "
+        f"claimed this name ({resolved.proof_problem}); anyone could have registered it. Dial it only if you "
+        f"trust that relay: `wire dial --allow-unproven`, the MCP parameter `allow_unproven: true`, or "
+        f"{ALLOW_UNPROVEN_ENV}=1",
+        reason="unproven_claim",
     )

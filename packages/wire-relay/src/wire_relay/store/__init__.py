@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from wire_relay.store._deposits import DEPOSIT_LABEL_MAX_CHARS, DEPOSIT_TOKEN_ID_RE, DepositCheck, DepositToken
 from wire_relay.store._urls import redact_url
 from wire_relay.store.base import (
     COUNTER_NAMES,
@@ -37,9 +38,13 @@ from wire_relay.store.base import (
 
 __all__ = [
     "COUNTER_NAMES",
+    "DEPOSIT_LABEL_MAX_CHARS",
+    "DEPOSIT_TOKEN_ID_RE",
     "AckResult",
     "AppendResult",
     "ClaimResult",
+    "DepositCheck",
+    "DepositToken",
     "EventItem",
     "HandleRecord",
     "InviteLookup",

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from wire_relay.store._pg_deposits import DEPOSIT_TABLE
+
 __all__ = ["APPEND_SQL", "BUMP2_SQL", "BUMP_SQL", "SCHEMA_VERSION", "migrate"]
 
 SCHEMA_VERSION = 2
@@ -229,3 +231,4 @@ async def migrate(conn: Any) -> None:
                 f"the database schema is version {version}, newer than this relay understands "
                 f"({SCHEMA_VERSION}); upgrade wire-relay"
             )
+        await conn.execute(DEPOSIT_TABLE)  # additive: created in place on any version-2 database

@@ -73,6 +73,15 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS acks (slot INTEGER NOT NULL, through_seq INTEGER NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS acks_by_at ON acks (at);
 CREATE INDEX IF NOT EXISTS acks_by_slot ON acks (slot);
+CREATE TABLE IF NOT EXISTS deposit_tokens (
+    token_hash BLOB PRIMARY KEY,
+    slot_id TEXT NOT NULL,
+    token_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    created_unix INTEGER NOT NULL,
+    revoked_unix INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS deposit_tokens_by_slot ON deposit_tokens (slot_id, token_id);
 """
 
 #: columns schema version 2 added to version-1 tables (acknowledgements, event time, claim proofs)

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from wire_protocol import JSON, SLOT_QUOTA_BYTES, JSONObject
+from wire_relay.store._deposits import DepositCheck, DepositToken
 from wire_relay.store._memory_rates import MemoryRateBuckets
 
 __all__ = [
@@ -459,6 +460,24 @@ class Store(Protocol):
 
     async def slot_exists(self, slot_id: str) -> bool:
         """True if the slot was allocated."""
+
+    # -- deposit tokens (see ``_deposits``) --------------------------------------------------------
+
+    async def mint_deposit_token(self, slot_id: str, token_id: str, token: str, label: str, now: float) -> bool:
+        """Store ``hash_token(token)`` as a deposit token of an existing slot; False (nothing stored)
+        when the slot already holds ``DEPOSIT_TOKENS_PER_SLOT_MAX`` live ones. Durable on return."""
+
+    async def list_deposit_tokens(self, slot_id: str) -> list[DepositToken]:
+        """The slot's deposit tokens (revoked ones included), oldest first; bounded by the mint cap
+        plus revoked rows."""
+
+    async def revoke_deposit_token(self, slot_id: str, token_id: str, now: float) -> DepositToken | None:
+        """Mark the token revoked (idempotent: keeps the first revocation time); None if the slot
+        has no such token id."""
+
+    async def check_deposit_token(self, slot_id: str, token: str) -> DepositCheck:
+        """Look the token up by its hash: ``OK`` if it is a live deposit token of ``slot_id``,
+        ``REVOKED`` if it was one and was revoked, else ``UNKNOWN``. Never cached."""
 
     # -- events ------------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from wire_protocol import PAIR_SLOT_TTL_SECONDS, SLOT_QUOTA_BYTES, JSONObject
 from wire_relay.store._pg_append import AppendRequest, GroupCommitter
 from wire_relay.store._pg_channel import NotifyChannel, WakeAllNotifier
+from wire_relay.store._pg_deposits import DepositOps
 from wire_relay.store._pg_rendezvous import RendezvousOps
 from wire_relay.store._pg_retention import RetentionOps
 from wire_relay.store._pg_schema import APPEND_SQL, BUMP2_SQL, BUMP_SQL, migrate
@@ -110,7 +111,7 @@ async def open_store(url: str) -> PostgresStore:
     return store
 
 
-class PostgresStore(RendezvousOps, RetentionOps):
+class PostgresStore(RendezvousOps, RetentionOps, DepositOps):
     """The shared store (see the module docstring and :class:`~wire_relay.store.base.Store`)."""
 
     def __init__(self, dsn: str, *, pool_min: int = 1, pool_max: int = 16, display_url: str | None = None) -> None:

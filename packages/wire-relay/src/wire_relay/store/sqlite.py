@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 from wire_protocol import SLOT_QUOTA_BYTES, JSONObject
 from wire_relay.log import store_log
 from wire_relay.store._memory_pairs import MemoryPairSlots
+from wire_relay.store._sqlite_deposits import DepositOps
 from wire_relay.store._sqlite_retention import ack_op, purge_op
 from wire_relay.store._sqlite_writer import (
     Group,
@@ -110,7 +111,7 @@ async def open_store(url: str) -> SQLiteStore:
     return store
 
 
-class SQLiteStore:
+class SQLiteStore(DepositOps):
     """The embedded default store (see the module docstring and :class:`~wire_relay.store.base.Store`)."""
 
     def __init__(self, path: str, *, synchronous: str = "NORMAL", display_url: str | None = None) -> None:
