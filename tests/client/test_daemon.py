@@ -173,7 +173,9 @@ async def test_in_process_daemon_and_notifications(
 ) -> None:
     alice, bob = await paired_agents(tmp_path, shared_relay.url, "alice", "bob")
     toasts: list[tuple[str, str]] = []
-    monkeypatch.setattr("wire_client._daemon.toast", lambda title, body: toasts.append((title, body)) or True)
+    monkeypatch.setattr(
+        "wire_client._daemon.toast_in_background", lambda title, body: toasts.append((title, body)) or True
+    )
     async with alice, bob:
         stop = asyncio.Event()
         task = asyncio.create_task(Daemon(alice.home, backoff_initial=0.1).run(stop))

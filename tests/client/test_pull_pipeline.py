@@ -139,10 +139,10 @@ async def test_pair_drop_from_stranger_becomes_pending_inbound(tmp_path: Path) -
     drop = _pair_drop(bob, alice)
     endpoint = alice.endpoints()[0]
     report = await alice.puller.process([drop], endpoint)
-    record = json.loads(alice.home.pending_inbound_path("bob").read_text())
+    record = json.loads(alice.home.pending_inbound_path(bob.did.removeprefix("did:wire:")).read_text())
     assert set(record) == {
         "peer_handle", "peer_did", "peer_card", "peer_relay_url", "peer_slot_id", "peer_slot_token",
-        "peer_endpoints", "event_id", "event_timestamp", "received_at",
+        "peer_endpoints", "loopback_ok", "event_id", "event_timestamp", "received_at",
     }  # fmt: skip
     assert record["peer_did"] == bob.did
     assert record["event_id"] == drop["event_id"]
@@ -156,7 +156,7 @@ async def test_pair_drop_ignored_when_policy_closed(tmp_path: Path) -> None:
     alice, bob = _agents(tmp_path)
     alice.home.policy.write_text('{"accept_unknown_pair_drops": false}')
     await alice.puller.process([_pair_drop(bob, alice)], alice.endpoints()[0])
-    assert not alice.home.pending_inbound_path("bob").exists()
+    assert not alice.home.pending_inbound_dir.exists() or not any(alice.home.pending_inbound_dir.iterdir())
 
 
 async def test_custom_pairing_handler_can_consume(tmp_path: Path) -> None:
@@ -170,7 +170,9 @@ async def test_custom_pairing_handler_can_consume(tmp_path: Path) -> None:
             return PairingDecision.CONSUMED
 
     puller = Puller(alice.home, alice.identity, alice.pool, pairing_handler=Consume())
-    close = bob.sender.build("alice", {"reason": "rotation"}, type="wire_close", kind=1201)
+    built = bob.sender.build("alice", {"reason": "rotation"}, type="wire_close", kind=1201)
+    unsigned = {k: v for k, v in built.items() if k not in ("event_id", "signature", "public_key_id")}
+    close = sign_event({**unsigned, "to": alice.did}, bob.identity.key, bob.did)  # addressed to alice's full DID
     report = await puller.process([_pair_drop(bob, alice), close], alice.endpoints()[0])
     assert seen == ["pair_drop", "wire_close"]
     assert report.consumed == 2

@@ -28,6 +28,7 @@ from tests.e2e.support import HANDSHAKE_TYPES, messages, once_each, until, until
 from tests.helpers.cli import parallel
 from tests.helpers.e2e import Mcp, World, carol_session
 from wire_client import open_home
+from wire_mcp.views import unframe
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
 
@@ -151,7 +152,7 @@ async def test_messages_both_ways_exactly_once(world: World) -> None:
         tail = world.bob.ok("tail", "carol", "--offline").jsonl()
         assert [(e["body"], e["verified"]) for e in tail] == [({"carol": "to bob"}, True)]
         got = [e for e in (await carol("wire_tail", peer="bob"))["events"] if e["type"] not in HANDSHAKE_TYPES]
-        assert [(e["body"], e["verified"]) for e in got] == [("bob to carol", True)]
+        assert [(unframe(e["body"], e["body_type"]), e["verified"]) for e in got] == [("bob to carol", True)]
 
 
 async def test_reference_style_polling_client(world: World) -> None:

@@ -18,6 +18,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 from tests.helpers.mcp import eventually, make_server, ok
 from wire_client import Daemon, Identity, SessionRegistry, WireAgent, WireHome, daemon_status
 from wire_mcp.session import resolve_home
+from wire_mcp.views import unframe
 from wire_protocol import build_event, kind_for_name, sign_event
 
 
@@ -69,7 +70,7 @@ async def test_wait_wakes_when_a_daemon_writes_the_inbox(tmp_path: Path, mode: s
             _land(bob_home, "carol", _signed_event(carol, "bob", f"ping {n}"))
             result = ok(await waiter)
             latencies.append(time.monotonic() - landed)
-            assert [e["body"] for e in result["events"]] == [f"ping {n}"]
+            assert [unframe(e["body"], e["body_type"]) for e in result["events"]] == [f"ping {n}"]
         print(f"\n[{mode}] wire_wait wake after an inbox append: " + ", ".join(f"{x * 1000:.0f} ms" for x in latencies))
         assert max(latencies) < 0.5
 
@@ -77,7 +78,7 @@ async def test_wait_wakes_when_a_daemon_writes_the_inbox(tmp_path: Path, mode: s
         _land(bob_home, "carol", _signed_event(carol, "bob", "while away"))
         await asyncio.sleep(0.1)
         quick = ok(await client.call_tool("wire_wait", {"timeout_s": 5}))
-        assert [e["body"] for e in quick["events"]] == ["while away"]
+        assert [unframe(e["body"], e["body_type"]) for e in quick["events"]] == ["while away"]
 
         if mode == "legacy":
             with warnings.catch_warnings():

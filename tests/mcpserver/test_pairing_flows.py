@@ -11,6 +11,7 @@ from mcp import Client
 
 from tests.helpers.mcp import Recorder, error_text, eventually, make_server, ok, secrets_of, unique
 from tests.helpers.relay_process import RelayProcess
+from wire_mcp.views import unframe
 
 
 async def _peers_reachable(client: Client, handle: str) -> bool:
@@ -57,13 +58,13 @@ async def test_sas_and_invite_pairing(tmp_path: Path, relay: RelayProcess) -> No
 
         # invite URL: minting is the inviter's consent; the invitee's drop completes the pairing
         invite = await call(inviter, "wire_invite", ttl_secs=600)
-        accepted = await call(invitee, "wire_accept_invite", url=invite["invite_url"])
+        accepted = await call(invitee, "wire_accept_invite", url=invite["invite_url"], operator_approved=True)
         assert accepted["status"] in ("drop_sent", "queued")
         await eventually(lambda: _peers_reachable(inviter, names["invitee"]), within=15)
         await eventually(lambda: _peers_reachable(invitee, names["inviter"]), within=15)
         assert (await call(inviter, "wire_send", peer=names["invitee"], body="hi")).get("status") == "delivered"
         got = await call(invitee, "wire_wait", peer=names["inviter"], timeout_s=10)
-        assert [e["body"] for e in got["events"]] == ["hi"]
+        assert [unframe(e["body"], e["body_type"]) for e in got["events"]] == ["hi"]
 
     leaked = [s for s in secrets_of(*roots.values()) if any(s in text for text in seen.texts)]
     assert not leaked

@@ -19,6 +19,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 from tests.helpers.mcp import Recorder, error_text, eventually, ok, secrets_of, unique
 from tests.helpers.relay_process import RelayProcess
 from wire_client import Identity, WireAgent, WireHome
+from wire_mcp.views import unframe
 
 WIRE_MCP = Path(sys.executable).with_name("wire-mcp")
 
@@ -80,7 +81,7 @@ async def test_two_stdio_servers_pair_and_talk(tmp_path: Path, relay: RelayProce
         got = ok(seen.add(await waiter))
         latency = time.monotonic() - delivered_at
         landed = time.time() - WireHome.at(b_root).inbox_path(alice_name).stat().st_mtime
-        assert [e["body"] for e in got["events"]] == ["over stdio"]
+        assert [unframe(e["body"], e["body_type"]) for e in got["events"]] == ["over stdio"]
         print(
             f"\n[stdio] wire_wait returned {landed * 1000:.1f} ms after the event landed in the inbox, "
             f"{latency * 1000:.1f} ms after the sender's wire_send returned"
@@ -90,7 +91,8 @@ async def test_two_stdio_servers_pair_and_talk(tmp_path: Path, relay: RelayProce
 
         answer = await call(bob, "wire_send", peer=alice_name, body="ack over stdio")
         assert answer["status"] == "delivered"
-        assert (await call(alice, "wire_wait", timeout_s=10))["events"][0]["body"] == "ack over stdio"
+        acked = (await call(alice, "wire_wait", timeout_s=10))["events"][0]
+        assert unframe(acked["body"], acked["body_type"]) == "ack over stdio"
         await eventually(lambda: _true(any(f"updated wire://inbox/{alice_name}" in n for n in notes)), within=5)
 
     leaked = [s for s in secrets_of(a_root, b_root) if any(s in text for text in seen.texts)]

@@ -17,6 +17,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 from tests.helpers.mcp import Recorder, error_text, eventually, make_server, ok, secrets_of, unique
 from tests.helpers.relay_process import RelayProcess
 from wire_client import Identity, WireAgent, WireHome
+from wire_mcp.views import unframe
 
 MODES = ["auto", "legacy"]
 
@@ -143,7 +144,7 @@ async def test_two_agents_pair_and_talk(tmp_path: Path, relay: RelayProcess, mod
         got = ok(seen.add(await waiter))
         latency = time.monotonic() - delivered_at
         landed = time.time() - WireHome.at(b_root).inbox_path(alice_name).stat().st_mtime
-        assert [e["body"] for e in got["events"]] == ["hello bob"]
+        assert [unframe(e["body"], e["body_type"]) for e in got["events"]] == ["hello bob"]
         assert got["events"][0]["peer"] == alice_name
         print(
             f"\n[{mode}] wire_wait returned {landed * 1000:.1f} ms after the event landed in the inbox, "
@@ -155,7 +156,7 @@ async def test_two_agents_pair_and_talk(tmp_path: Path, relay: RelayProcess, mod
         reply = await call(bob, "wire_send", peer=alice_name, body={"answer": 42}, type="decision")
         assert reply["status"] == "delivered"
         back = await call(alice, "wire_wait", timeout_s=10)
-        assert back["events"][0]["body"] == {"answer": 42}
+        assert unframe(back["events"][0]["body"], back["events"][0]["body_type"]) == {"answer": 42}
         tail = await call(alice, "wire_tail", peer=bob_name, raw=True)
         assert tail["events"][-1]["verified"] is True
 

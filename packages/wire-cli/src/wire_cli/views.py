@@ -21,6 +21,7 @@ __all__ = [
     "peer_json",
     "readable_event",
     "redact",
+    "redact_event",
     "reverify",
     "seal_fields",
 ]
@@ -39,6 +40,13 @@ def redact(value: Any) -> Any:
 
 #: filtered from monitor/notify unless asked for
 HANDSHAKE_TYPES = frozenset({"pair_drop", "pair_drop_ack", "heartbeat"})
+#: pairing events carry slot coordinates (tokens): the only events whose secrets are redacted for display
+_COORDINATE_TYPES = frozenset({"pair_drop", "pair_drop_ack", "wire_close"})
+
+
+def redact_event(event: Mapping[str, Any]) -> dict[str, Any]:
+    """A pairing event with its tokens redacted; any other event exactly as received (never altered)."""
+    return redact(dict(event)) if event.get("type") in _COORDINATE_TYPES else dict(event)
 
 
 def card_character(did: str | None, card: Mapping[str, Any] | None) -> Character:
@@ -108,7 +116,7 @@ def body_text(event: Mapping[str, Any]) -> str:
     line = InboxEvent(peer="", event=dict(event))
     if line.encrypted:
         return "(sealed body that could not be opened)"
-    body = redact(line.body)
+    body = redact_event({**event, "body": line.body}).get("body")
     if isinstance(body, str):
         return body
     import json

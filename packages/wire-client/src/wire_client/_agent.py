@@ -35,9 +35,11 @@ from wire_client._pairing.handler import WirePairingHandler
 from wire_client._pairing.parts import PairingParts
 from wire_client._relay.client import RelayClient, RelayPool, Transport
 from wire_protocol import (
+    HANDSHAKE_TYPES,
     JSON,
     AgentCard,
     Character,
+    EventType,
     JSONObject,
     Tier,
     bare_handle,
@@ -51,6 +53,9 @@ if TYPE_CHECKING:
 # The pairing verbs load on first use: a one-shot `wire send` to a pinned peer never needs them.
 
 __all__ = ["PeerInfo", "RelayAttachment", "WireAgent", "open_home"]
+
+#: inbox event types that are pairing machinery, not messages (``events()`` skips them by default)
+_NOT_MESSAGES = HANDSHAKE_TYPES | {EventType.WIRE_CLOSE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,12 +382,16 @@ class WireAgent:
     def read_inbox(self, peer: str) -> list[InboxEvent]:
         return [InboxEvent(peer=peer, event=e) for e in self.inbox.read(display_handle_from_did(peer))]
 
-    async def events(self, *, from_start: bool = False, receive: bool | None = None) -> AsyncIterator[InboxEvent]:
-        """Yield inbox events as they arrive (written by this process, the daemon, or anyone else).
+    async def events(
+        self, *, from_start: bool = False, receive: bool | None = None, include_handshakes: bool = False
+    ) -> AsyncIterator[InboxEvent]:
+        """Yield messages as they arrive (written by this process, the daemon, or anyone else).
 
         ``receive=None`` starts an in-process receiver when no daemon serves this home; it holds the
         daemon lock (a daemon started meanwhile refuses instead of racing us) and runs until
-        :meth:`close`. ``receive=False`` only watches the inbox files.
+        :meth:`close`. ``receive=False`` only watches the inbox files. Pairing handshakes
+        (``pair_drop``, ``pair_drop_ack``, ``wire_close``: they carry slot coordinates, tokens
+        included) and heartbeats are skipped unless ``include_handshakes`` is set.
         """
         if receive is None:
             status = daemon_status(self.home)
@@ -390,7 +399,8 @@ class WireAgent:
         if receive:
             await self.start_receiving()
         async for peer, event in self.inbox.tail(from_start=from_start):
-            yield InboxEvent(peer=peer, event=event)
+            if include_handshakes or event.get("type") not in _NOT_MESSAGES:
+                yield InboxEvent(peer=peer, event=event)
 
     async def start_receiving(self) -> bool:
         """Run the receiver (streams + outbox push) in this process until :meth:`close`; False if a daemon runs."""

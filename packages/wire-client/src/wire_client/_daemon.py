@@ -4,7 +4,8 @@
 An assembler: it takes the singleton lock (:class:`~wire_client._home.pidfile.DaemonLock`), builds
 the parts (pool, :class:`Sender`, :class:`Puller` with the pairing handler, the SAS driver) and
 runs the receive loop (:class:`~wire_client._messaging.receiver.Receiver`) until stopped. Clean
-exit on SIGTERM/SIGINT.
+exit on SIGTERM/SIGINT, and a hard one :data:`SHUTDOWN_GRACE` seconds later if anything hangs.
+Notifications run in bounded daemon threads that shutdown never waits for.
 """
 
 from __future__ import annotations
@@ -14,19 +15,21 @@ import contextlib
 import logging
 import os
 import signal
+import threading
+from collections.abc import Callable
 
 from wire_client.__about__ import __version__
 from wire_client._home.endpoints import RelayStateStore
 from wire_client._home.identity import Identity
 from wire_client._home.mailbox import InboxEvent
 from wire_client._home.paths import WireHome
-from wire_client._home.pidfile import DaemonLock
+from wire_client._home.pidfile import DaemonLock, daemon_status
 from wire_client._messaging.hook import PairingHandler
 from wire_client._messaging.probes import ProbeDesk
 from wire_client._messaging.receive import Puller
 from wire_client._messaging.receiver import Receiver
 from wire_client._messaging.send import Sender
-from wire_client._notify import toast
+from wire_client._notify import toast_in_background
 from wire_client._pairing.api import Pairing
 from wire_client._pairing.handler import WirePairingHandler
 from wire_client._pairing.parts import PairingParts
@@ -57,7 +60,6 @@ class Daemon:
         self.backoff_initial = backoff_initial
         self.pairing_handler = pairing_handler
         self._lock = DaemonLock(home)
-        self._toasts: set[asyncio.Task[bool]] = set()
 
     def acquire(self) -> None:
         """Take the singleton lock and write the pidfile, or raise :class:`DaemonAlreadyRunningError`."""
@@ -76,10 +78,7 @@ class Daemon:
             if event.type not in HANDSHAKE_TYPES:
                 by_peer[event.peer] = by_peer.get(event.peer, 0) + 1
         for peer, count in by_peer.items():
-            body = f"{count} new message{'s' if count > 1 else ''} from {peer}"
-            task = asyncio.ensure_future(asyncio.to_thread(toast, f"wire — {peer}", body))
-            self._toasts.add(task)
-            task.add_done_callback(self._toasts.discard)
+            toast_in_background(f"wire — {peer}", f"{count} new message{'s' if count > 1 else ''} from {peer}")
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Acquire, serve until ``stop`` is set (or the task is cancelled), then shut down cleanly."""
@@ -115,8 +114,6 @@ class Daemon:
                 task.result()  # re-raise what stopped the receiver
         finally:
             await pool.close()
-            for toast_task in list(self._toasts):
-                toast_task.cancel()
             self.release()
             log.info("wire daemon stopped")
 
@@ -137,8 +134,40 @@ def run_daemon(
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(NotImplementedError):
-                    loop.add_signal_handler(signum, stop.set)
+                    loop.add_signal_handler(signum, _stopper(home, stop))
         daemon = Daemon(home, notifications=notifications, poll_interval=poll_interval, backoff_initial=backoff_initial)
         await daemon.run(stop)
 
     asyncio.run(main())
+
+
+#: after SIGTERM/SIGINT the daemon shuts down cleanly within this many seconds, or is ended hard
+SHUTDOWN_GRACE = 3.5
+
+
+def _stopper(home: WireHome, stop: asyncio.Event) -> Callable[[], None]:
+    """The signal handler: ask for a clean stop, and guarantee the process ends even if something hangs.
+
+    A watchdog thread ends the process after :data:`SHUTDOWN_GRACE` seconds whatever the event
+    loop is doing (a task that lost its cancellation, a stuck notifier); a second signal ends it at
+    once. The OS releases the singleton lock with the process; the pidfile is removed here.
+    """
+
+    def hard_exit() -> None:
+        status = daemon_status(home)
+        if status is not None and status.pid == os.getpid():
+            with contextlib.suppress(OSError):
+                home.daemon_pid.unlink()
+        log.warning("wire daemon did not stop within %.1fs of the signal; exiting now", SHUTDOWN_GRACE)
+        logging.shutdown()
+        os._exit(0)
+
+    def on_signal() -> None:
+        if stop.is_set():
+            hard_exit()
+        stop.set()
+        watchdog = threading.Timer(SHUTDOWN_GRACE, hard_exit)
+        watchdog.daemon = True
+        watchdog.start()
+
+    return on_signal

@@ -13,7 +13,9 @@ from wire_protocol import JSON
 
 __all__ = [
     "AlreadyInitializedError",
+    "AmbiguousNameError",
     "CapabilityError",
+    "ConsentRequiredError",
     "DaemonAlreadyRunningError",
     "DaemonError",
     "HomeError",
@@ -85,7 +87,7 @@ class TrustError(WireClientError):
 
 
 class TrustConflictError(TrustError):
-    """A card claims a handle that is already pinned to a different DID (nick-collision hijack)."""
+    """A card claims a pinned handle for another DID, or a pinned DID with another key: the operator decides."""
 
     code = "trust_conflict"
 
@@ -111,6 +113,25 @@ class PairingFailedError(WireClientError):
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class AmbiguousNameError(PairingFailedError):
+    """A consent gesture named more than one identity; ``candidates`` are their full DIDs."""
+
+    code = "ambiguous_name"
+
+    def __init__(self, message: str, *, candidates: tuple[str, ...]) -> None:
+        super().__init__(message, reason="ambiguous")
+        self.candidates = candidates
+
+
+class ConsentRequiredError(PairingFailedError):
+    """The step would pin a peer; only the operator may allow that (front-ends acting for a model ask first)."""
+
+    code = "consent_required"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="operator_approval_required")
 
 
 class CapabilityError(WireClientError):

@@ -12,15 +12,19 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping
 
 from wire_protocol import sanitize_display_text
 
-__all__ = ["notifications_enabled", "toast"]
+__all__ = ["notifications_enabled", "toast", "toast_in_background"]
 
 log = logging.getLogger(__name__)
 
 _NOTIFIER_TIMEOUT = 5.0
+#: toasts in flight at once; more are dropped (a hung notifier must not pile up threads)
+_MAX_IN_FLIGHT = 2
+_in_flight = threading.BoundedSemaphore(_MAX_IN_FLIGHT)
 
 
 def notifications_enabled(env: Mapping[str, str] | None = None) -> bool:
@@ -67,3 +71,23 @@ def toast(title: str, body: str) -> bool:
         log.debug("notifier failed: %s", exc)
         return False
     return completed.returncode == 0
+
+
+def toast_in_background(title: str, body: str) -> bool:
+    """Show a notification from a daemon thread; ``False`` when it was dropped (too many in flight).
+
+    Not the event loop's executor: ``asyncio.run`` waits for that executor's queued work when the
+    loop closes, so a slow or hung notifier would keep a stopping daemon alive for every toast
+    still queued. A daemon thread is never waited for.
+    """
+    if not notifications_enabled() or not _in_flight.acquire(blocking=False):
+        return False
+
+    def run() -> None:
+        try:
+            toast(title, body)
+        finally:
+            _in_flight.release()
+
+    threading.Thread(target=run, name="wire-toast", daemon=True).start()
+    return True

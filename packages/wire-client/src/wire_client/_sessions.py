@@ -18,7 +18,7 @@ from typing import Literal
 
 from wire_client._errors import SessionError, WireClientError
 from wire_client._home.endpoints import Endpoint, RelayStateStore, Scope
-from wire_client._home.files import read_json, update_json
+from wire_client._home.files import make_private_dirs, read_json, update_json
 from wire_client._home.identity import Identity
 from wire_client._home.paths import WireHome
 from wire_client._home.pidfile import daemon_status
@@ -129,7 +129,7 @@ class SessionRegistry:
             data["by_cwd"] = mapping
             return data, previous if isinstance(previous, str) else None
 
-        self.root.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.root)
         return update_json(self.registry_path, modify, default={})
 
     def home(self, name: str) -> WireHome:

@@ -51,10 +51,17 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
 
     @guarded
     async def wire_dial(
-        name: str, message: str | None = None, relay_url: str | None = None, allow_unproven: bool = False
+        name: str,
+        message: str | None = None,
+        relay_url: str | None = None,
+        operator_approved: bool = False,
+        allow_unproven: bool = False,
     ) -> Annotated[CallToolResult, DialOut]:
-        dialed = await rt.agent().pairing.dial(name, message, relay_url=relay_url, allow_unproven=allow_unproven)
-        data: dict[str, Any] = dialed.to_json()
+        pairing = rt.agent().pairing
+        result = await pairing.dial(
+            name, message, relay_url=relay_url, approve_pending=operator_approved, allow_unproven=allow_unproven
+        )
+        data: dict[str, Any] = result.to_json()
         status = str(data.get("status"))
         if status == "not_found":
             candidates = data.get("candidates") or []
@@ -132,7 +139,9 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
         return reply(data, f"invite minted ({uses} use(s), {ttl_secs}s): give the URL only to the intended peer")
 
     @guarded
-    async def wire_accept_invite(url: str) -> Annotated[CallToolResult, InviteOut]:
+    async def wire_accept_invite(url: str, operator_approved: bool) -> Annotated[CallToolResult, InviteOut]:
+        if not operator_approved:
+            raise ToolError("accepting an invite pins its issuer: ask the operator first; never accept on your own")
         data: dict[str, Any] = (await rt.agent().pairing.accept_invite(url)).to_json()
         return reply(data, f"{data.get('status')}: pairing with {data.get('peer_handle')}; their ack completes it")
 
@@ -146,6 +155,10 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
             dial := {
                 "name": {"description": "nick@domain or a local name"},
                 "message": {"description": "optional"},
+                "operator_approved": {
+                    "description": "true only once the operator said yes: needed when the name has a pending "
+                    "pair request (dialing it accepts the request)"
+                },
                 "allow_unproven": {
                     "description": "dial a directory record without a valid claim proof (only on the user's say-so)"
                 },
@@ -197,5 +210,13 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
                 "share": {"description": "also register a short https URL"},
             },
         ),
-        ToolSpec("wire_accept_invite", "Accept a pairing invite URL from a peer.", wire_accept_invite),
+        ToolSpec(
+            "wire_accept_invite",
+            "Accept a pairing invite URL from a peer. Only after the operator approved it; never on your own.",
+            wire_accept_invite,
+            {
+                "url": {"description": "wire://pair?... or a short invite URL"},
+                "operator_approved": accept["operator_approved"],
+            },
+        ),
     ]

@@ -85,8 +85,11 @@ class Watcher:
                 await self.scan()
             except Exception:
                 log.warning("watcher scan failed", exc_info=True)
+            # not asyncio.wait_for: on Python 3.11 it can drop a cancel that lands just after the kick,
+            # and this loop would outlive its cancellation (the daemon's pusher had the same bug)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), timeout=self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._kick.wait()
             self._kick.clear()
 
     # --- scanning --------------------------------------------------------------------------------

@@ -114,6 +114,8 @@ def loads(data: str | bytes) -> JSON:
         raise CanonicalizationError(f"not valid JSON: {exc}") from exc
     except RecursionError as exc:
         raise CanonicalizationError("JSON is nested too deeply") from exc
+    except ValueError as exc:  # an integer literal longer than Python's int conversion limit
+        raise CanonicalizationError(f"not valid JSON: {exc}") from exc
     return result
 
 

@@ -94,11 +94,10 @@ def tail(  # noqa: PLR0917 - typer maps parameters to options
 ) -> None:
     """Show received messages, oldest first, each re-verified (JSON: one object per line)."""
     with cli(json_) as ctx:
-        from wire_cli.views import HANDSHAKE_TYPES, event_line, readable_event, redact, reverify
+        from wire_cli.views import HANDSHAKE_TYPES, event_line, readable_event, redact_event, reverify
         from wire_client import InboxReader
 
         agent = ctx.agent()
-        handle = resolve_peer(agent, peer) if peer is not None else None
         if not offline:
 
             async def fetch() -> None:
@@ -106,6 +105,8 @@ def tail(  # noqa: PLR0917 - typer maps parameters to options
                     await pull_if_no_daemon(ctx, agent)
 
             ctx.run(fetch())
+        # resolve only after fetching: the fetch may be what pins the peer (an invite just accepted)
+        handle = resolve_peer(agent, peer) if peer is not None else None
         reader = InboxReader(agent.home.inbox_dir, from_end=False)
         events = reader.drain(handle)
         offsets = reader.offsets
@@ -120,7 +121,7 @@ def tail(  # noqa: PLR0917 - typer maps parameters to options
         def show(name: str, event: dict[str, Any]) -> None:
             verified = reverify(event, agent.trust)
             if ctx.json:
-                ctx.out.json({**redact(readable_event(event)), "verified": verified}, compact=True)
+                ctx.out.json({**redact_event(readable_event(event)), "verified": verified}, compact=True)
             else:
                 ctx.out.line(event_line(ctx.out, name, event, verified, full=True))
 
@@ -203,7 +204,7 @@ async def follow(
 
 
 def _monitor_json(name: str, event: dict[str, Any], verified: bool) -> dict[str, Any]:
-    from wire_cli.views import body_preview, redact, seal_fields
+    from wire_cli.views import body_preview, redact_event, seal_fields
     from wire_client import signed_part
 
     return {
@@ -215,7 +216,7 @@ def _monitor_json(name: str, event: dict[str, Any], verified: bool) -> dict[str,
         "verified": verified,
         "timestamp": event.get("timestamp"),
         **seal_fields(event),
-        "raw": redact(signed_part(event)),
+        "raw": redact_event(signed_part(event)),
     }
 
 
@@ -282,7 +283,7 @@ def monitor(  # noqa: PLR0917 - typer maps parameters to options
 def pull(json_: JsonOpt = False) -> None:
     """Fetch, verify and file new events from all your relay slots now."""
     with cli(json_) as ctx:
-        from wire_cli.views import HANDSHAKE_TYPES, event_line, readable_event, redact
+        from wire_cli.views import HANDSHAKE_TYPES, event_line, readable_event, redact_event
 
         agent = ctx.agent()
 
@@ -292,6 +293,8 @@ def pull(json_: JsonOpt = False) -> None:
 
         reports = ctx.run(go())
         inboxed = [e for r in reports for e in r.inboxed]
+        rejected = [x.to_json() for r in reports for x in r.rejected]
+        problems = [r.relay_problem for r in reports if r.relay_problem]
         data = {
             "endpoints": len(reports),
             "fetched": sum(r.fetched for r in reports),
@@ -299,8 +302,10 @@ def pull(json_: JsonOpt = False) -> None:
             "duplicates": sum(r.duplicates for r in reports),
             "held": sorted({h for r in reports for h in r.held}),
             "consumed": sum(r.consumed for r in reports),
-            "rejected": [x.to_json() for r in reports for x in r.rejected],
-            "events": [{**redact(readable_event(e.event)), "peer": e.peer} for e in inboxed],
+            "rejected": rejected[:100],
+            "rejected_total": len(rejected),
+            "events": [{**redact_event(readable_event(e.event)), "peer": e.peer} for e in inboxed],
+            "relay_problems": problems,
         }
 
         def human() -> None:
@@ -310,9 +315,13 @@ def pull(json_: JsonOpt = False) -> None:
                     ctx.out.line("  " + event_line(ctx.out, event.peer, event.event, True))
             if data["consumed"]:
                 ctx.out.line(f"  {data['consumed']} pairing event(s) handled — `wire pending` shows requests")
-            for rejection in data["rejected"]:
+            for rejection in rejected[:20]:
                 ctx.out.warn(f"refused {rejection['event_id']}: {rejection['reason']}")
+            if len(rejected) > 20:
+                ctx.out.warn(f"... and {len(rejected) - 20} more refused (see rejected.jsonl in the state dir)")
 
+        for problem in problems:
+            ctx.out.warn(problem)
         ctx.out.emit(data, human)
 
 

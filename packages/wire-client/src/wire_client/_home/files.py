@@ -7,8 +7,11 @@ Rules every state file in a wire home follows:
   ``os.replace``-d over the target, so a reader sees the old or the new file, never a torn one;
 * read-modify-write of JSON state happens under a ``filelock`` lock on a hidden sibling
   (``.<name>.lock``) with a bounded wait; a timeout raises :class:`LockTimeoutError`;
-* JSONL logs are only appended to, under the same kind of lock, whole lines at a time. A reader
-  that meets a last line without its newline (a writer killed mid-write) skips it and reports it.
+* JSONL logs are only appended to, under the same kind of lock, whole lines at a time, never
+  through a symlink. A reader that meets a last line without its newline (a writer killed
+  mid-write) skips it and reports it;
+* everything is private whatever the umask: directories 0700, files 0600 (a home holds peers'
+  slot tokens), lock files included.
 """
 
 from __future__ import annotations
@@ -31,7 +34,11 @@ from wire_protocol import JSON, CanonicalizationError, loads
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
+    "DIR_MODE",
+    "FILE_MODE",
+    "LOG_MAX_BYTES",
     "JsonlRead",
+    "append_bounded",
     "append_lines",
     "atomic_write_bytes",
     "atomic_write_json",
@@ -39,6 +46,7 @@ __all__ = [
     "dump_pretty",
     "lock_path_for",
     "locked",
+    "make_private_dirs",
     "read_json",
     "read_jsonl",
     "update_json",
@@ -48,6 +56,10 @@ log = logging.getLogger(__name__)
 
 #: how long a state-file lock is waited for before giving up with a clear error
 DEFAULT_LOCK_TIMEOUT = 10.0
+#: files and directories of a home: private to the user whatever the umask
+FILE_MODE, DIR_MODE = 0o600, 0o700
+#: diagnostics logs (refused events) stay below this size, plus one rotated ``.1`` file
+LOG_MAX_BYTES = 1024 * 1024
 
 T = TypeVar("T")
 
@@ -61,8 +73,8 @@ def lock_path_for(path: Path) -> Path:
 def locked(path: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
     """Hold the exclusive cross-process lock of ``path`` for the ``with`` block."""
     lock_file = lock_path_for(path)
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(lock_file, timeout=timeout, preserve_lock_file=True)
+    make_private_dirs(lock_file.parent)
+    lock = filelock.FileLock(lock_file, timeout=timeout, mode=FILE_MODE, preserve_lock_file=True)
     try:
         lock.acquire()
     except filelock.Timeout as exc:
@@ -78,6 +90,21 @@ def locked(path: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[Non
         lock.release()
 
 
+def make_private_dirs(directory: Path) -> None:
+    """``mkdir -p`` where every directory this call creates is 0700 (the umask cannot widen it)."""
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=DIR_MODE)
+            os.chmod(path, DIR_MODE)
+
+
 def dump_pretty(value: JSON) -> bytes:
     """Pretty JSON as the reference writes its state files (2-space indent, newline at the end)."""
     return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -88,9 +115,9 @@ def dump_line(value: JSON) -> bytes:
     return (json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644, fsync: bool = True) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int = FILE_MODE, fsync: bool = True) -> None:
     """Replace ``path`` with ``data`` atomically (temp file in the same dir + fsync + ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)
@@ -117,7 +144,7 @@ def _fsync_dir(directory: Path) -> None:
             os.close(dir_fd)
 
 
-def atomic_write_json(path: Path, value: JSON, *, mode: int = 0o644, fsync: bool = True) -> None:
+def atomic_write_json(path: Path, value: JSON, *, mode: int = FILE_MODE, fsync: bool = True) -> None:
     atomic_write_bytes(path, dump_pretty(value), mode=mode, fsync=fsync)
 
 
@@ -145,7 +172,7 @@ def update_json(
     modify: Callable[[JSON], tuple[JSON, T]],
     *,
     default: JSON = None,
-    mode: int = 0o644,
+    mode: int = FILE_MODE,
     timeout: float = DEFAULT_LOCK_TIMEOUT,
     fsync: bool = True,
 ) -> T:
@@ -165,14 +192,48 @@ def append_lines(path: Path, lines: list[bytes], *, timeout: float = DEFAULT_LOC
     If the file ends in a torn line (a writer died mid-line) a newline is written first so the new
     lines start clean; the torn fragment stays behind as one unparseable line.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     with locked(path, timeout=timeout):
         return append_lines_unlocked(path, lines, fsync=fsync)
 
 
+def append_bounded(path: Path, lines: list[bytes], *, max_bytes: int, fsync: bool = False) -> int:
+    """Append to a diagnostics log that never outgrows ``max_bytes`` (plus one rotated ``.1`` file).
+
+    When the file would pass the bound it is renamed to ``<name>.1`` (replacing the previous one)
+    and a new file is started; lines beyond ``max_bytes`` in one call are dropped.
+    """
+    make_private_dirs(path.parent)
+    kept: list[bytes] = []
+    total = 0
+    for line in lines:
+        if total + len(line) > max_bytes:
+            break
+        kept.append(line)
+        total += len(line)
+    with locked(path):
+        try:
+            size = os.lstat(path).st_size
+        except FileNotFoundError:
+            size = 0
+        if size and size + total > max_bytes:
+            os.replace(path, path.with_name(path.name + ".1"))
+        return append_lines_unlocked(path, kept, fsync=fsync) if kept else size
+
+
+def open_for_append(path: Path) -> int:
+    """A no-follow, private, append-only descriptor for ``path`` (a symlink there is refused)."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise HomeError(f"{path} is a symlink; refusing to append through it (move it aside)") from exc
+        raise
+
+
 def append_lines_unlocked(path: Path, lines: list[bytes], *, fsync: bool = True) -> int:
     """:func:`append_lines` for a caller that already holds the lock."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+    fd = open_for_append(path)
     try:
         size = os.fstat(fd).st_size
         prefix = b""

@@ -22,11 +22,13 @@ import filelock
 from wire_client._errors import LockTimeoutError
 from wire_client._home.files import (
     DEFAULT_LOCK_TIMEOUT,
+    FILE_MODE,
     append_lines_unlocked,
     atomic_write_bytes,
     dump_line,
     lock_path_for,
     locked,
+    make_private_dirs,
     read_json,
     read_jsonl,
     update_json,
@@ -209,7 +211,7 @@ class EventLog:
         if not pending:
             return []
         path = self.path(peer)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.directory)
         with locked(path, timeout=timeout):
             state = self._refresh_index(peer, path)
             self._drop_torn_tail(path, state)
@@ -367,7 +369,7 @@ class OutboxStore:
     def enqueue_many(self, peer: str, events: Sequence[JSONObject]) -> None:
         """Append ``events`` in order under one lock with one fsync (a burst costs one disk flush)."""
         path = self.path(peer)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.directory)
         with locked(path):
             append_lines_unlocked(path, [dump_line(event) for event in events])
 
@@ -418,7 +420,7 @@ class SentLog:
         if not verdicts:
             return
         path = self._home.sent_path(peer)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
         stamp = _now()
         with locked(path):
             append_lines_unlocked(path, [dump_line({"at": stamp, **v}) for v in verdicts], fsync=False)
@@ -428,8 +430,8 @@ class SentLog:
 async def async_locked(path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> AsyncIterator[None]:
     """Cross-process lock of ``path`` taken without blocking the event loop (polls every 2 ms)."""
     lock_file = lock_path_for(path)
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(lock_file, preserve_lock_file=True)
+    make_private_dirs(lock_file.parent)
+    lock = filelock.FileLock(lock_file, mode=FILE_MODE, preserve_lock_file=True)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + lock_timeout
     while True:

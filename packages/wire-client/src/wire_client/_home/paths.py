@@ -12,6 +12,7 @@ from pathlib import Path
 import platformdirs
 
 from wire_client._errors import HomeError
+from wire_client._home.files import DIR_MODE, make_private_dirs
 
 __all__ = ["WireHome", "safe_peer_name"]
 
@@ -206,8 +207,8 @@ class WireHome:
         return self.private_key.is_file() and self.agent_card.is_file()
 
     def ensure_dirs(self) -> None:
-        """Create the directory tree; the config dir (it holds the private key) is chmod 0700."""
-        self.config_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.config_dir, 0o700)
-        for directory in (self.state_dir, self.inbox_dir, self.outbox_dir):
-            directory.mkdir(parents=True, exist_ok=True)
+        """Create the directory tree, every directory 0700 whatever the umask (it holds keys and tokens)."""
+        for directory in (self.config_dir, self.state_dir, self.inbox_dir, self.outbox_dir):
+            make_private_dirs(directory)
+        for directory in (self.config_dir, self.state_dir):
+            os.chmod(directory, DIR_MODE)

@@ -18,7 +18,7 @@ import filelock
 
 from wire_client.__about__ import __version__
 from wire_client._errors import DaemonAlreadyRunningError, WireClientError
-from wire_client._home.files import atomic_write_json, read_json
+from wire_client._home.files import FILE_MODE, atomic_write_json, make_private_dirs, read_json
 from wire_client._home.paths import WireHome
 from wire_protocol import JSON, JSONObject, format_timestamp
 
@@ -90,7 +90,7 @@ class DaemonLock:
 
     def __init__(self, home: WireHome) -> None:
         self.home = home
-        self._lock = filelock.FileLock(home.daemon_lock, preserve_lock_file=True)
+        self._lock = filelock.FileLock(home.daemon_lock, mode=FILE_MODE, preserve_lock_file=True)
 
     @property
     def held(self) -> bool:
@@ -98,7 +98,7 @@ class DaemonLock:
 
     def acquire(self, *, did: str, relay_url: str | None) -> None:
         """Take the lock and write the pidfile, or raise :class:`DaemonAlreadyRunningError`."""
-        self.home.state_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.home.state_dir)
         try:
             self._lock.acquire(blocking=False)
         except filelock.Timeout:

@@ -4,12 +4,14 @@
 The file keeps the reference's shape, ``{"version":1,"agents":{handle:{tier, did, public_keys:
 [{key_id,key,added_at,active}], card, pinned_at}}}``, so a v0.9.3 ``wire`` reads it. Unlike the
 reference, every write is atomic and locked, and a card whose DID differs from the one already
-pinned under its handle is refused (no nick-collision hijack).
+pinned under its handle is refused (no nick-collision hijack), and a pin holds the exact key bytes
+it was made with: a card for the same DID with another key is a conflict, never a second key.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -34,6 +36,7 @@ from wire_protocol import (
     character_for,
     display_handle_from_did,
     format_timestamp,
+    make_key_id,
     verify_card,
 )
 
@@ -89,8 +92,13 @@ class TrustRecord:
             except KeyFormatError:
                 log.warning("trust.json: key %r of %r is malformed; ignored", entry.get("key_id"), handle)
                 continue
+            # the key id is derived from the key itself, never taken from the file or a card
             keys.append(
-                TrustedKey(key_id=str(entry["key_id"]), public_key=public_key, active=entry.get("active") is not False)
+                TrustedKey(
+                    key_id=make_key_id(handle, public_key),
+                    public_key=public_key,
+                    active=entry.get("active") is not False,
+                )
             )
         card = record.get("card")
         did = record.get("did")
@@ -191,7 +199,7 @@ class TrustStore:
             now = _now()
             existing = agents.get(handle)
             new_key: JSONObject = {
-                "key_id": verified_card.key_id,
+                "key_id": make_key_id(handle, verified_card.public_key),
                 "key": b64encode(verified_card.public_key),
                 "added_at": now,
                 "active": True,
@@ -207,8 +215,7 @@ class TrustStore:
                 new_tier = old_tier.promoted_to(tier)
                 old_keys = existing.get("public_keys")
                 keys: list[JSON] = [k for k in old_keys if isinstance(k, dict)] if isinstance(old_keys, list) else []
-                if not any(isinstance(k, dict) and k.get("key_id") == new_key["key_id"] for k in keys):
-                    keys.append(new_key)
+                _require_same_key(handle, verified_card, keys)
                 changed_card = existing.get("card") != verified_card.data
                 record = dict(existing)
                 record.update({"tier": new_tier.name, "public_keys": keys, "card": verified_card.to_json()})
@@ -237,6 +244,30 @@ class TrustStore:
             return data, agents.pop(handle, None) is not None
 
         return update_json(self._path, modify, default={})
+
+
+def _require_same_key(handle: str, card: AgentCard, pinned_keys: list[JSON]) -> None:
+    """A pin holds the exact key bytes it was made with: another key for the same DID is a conflict.
+
+    The DID suffix binds only 32 bits of the key, so a second key with a colliding suffix is
+    possible; it must never be appended to the pin (or replace its card) without the operator.
+    """
+    pinned = [k.get("key") for k in pinned_keys if isinstance(k, dict)]
+    if not pinned or b64encode(card.public_key) in pinned:
+        return
+    raise TrustConflictError(
+        f"{card.did} is pinned with a different key (pinned key fingerprint "
+        f"{_full_fingerprint(pinned[0])}, offered key {hashlib.sha256(card.public_key).hexdigest()}); "
+        f"refusing the new key. If {handle!r} really changed its key, check with its operator, then "
+        f"`wire forget {handle}` and pair again.",
+    )
+
+
+def _full_fingerprint(key_b64: JSON) -> str:
+    try:
+        return hashlib.sha256(b64decode_exact(key_b64, 32, what="trusted key")).hexdigest()
+    except KeyFormatError:
+        return "(unreadable)"
 
 
 def _normalized(current: JSON) -> JSONObject:

@@ -117,8 +117,11 @@ class Receiver:
 
     async def _pusher(self) -> None:
         while True:
+            # not asyncio.wait_for: on Python 3.11 it can swallow a cancellation that arrives while the
+            # event is being set (the daemon then never stops); asyncio.timeout cannot
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._push_wanted.wait(), timeout=self._push_backoff)
+                async with asyncio.timeout(self._push_backoff):
+                    await self._push_wanted.wait()
             self._push_wanted.clear()
             if not self.sender.outbox.backlog():
                 self._push_backoff = self.backoff_initial
@@ -182,8 +185,9 @@ class Receiver:
             await reader  # re-raises the stream's error, if any
         finally:
             reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            # asyncio.wait, not `await reader` under suppress(CancelledError): that would also swallow
+            # OUR cancellation if it arrived while waiting here, and the endpoint loop would go on forever
+            await asyncio.wait({reader})
             self.connected[endpoint.key] = False
 
     async def _stream_wake(self, endpoint: Endpoint) -> None:

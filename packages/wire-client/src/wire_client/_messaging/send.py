@@ -128,19 +128,19 @@ class Sender:
         kind: int | None = None,
         time_sensitive_until: datetime | timedelta | str | None = None,
     ) -> JSONObject:
-        """A signed event addressed to ``peer``, its body sealed when the peer's pinned card can open it.
-
-        Sealed events go to the peer's full pinned DID; clear ones to the bare ``did:wire:<peer>``, as
-        the reference v0.9.3 sends. A body too large to seal or a bad ``dh_pubkey`` raise here, before
-        anything is posted (never a plaintext fallback).
+        """A signed event addressed to ``peer``'s full pinned DID (receivers check it), its body sealed
+        when the peer's pinned card can open it. A body too large to seal or a bad ``dh_pubkey`` raise
+        here, before anything is posted (never a plaintext fallback).
         """
         now = datetime.now(UTC)
+        record = self.trust.get(peer)
+        to = record.did if record is not None and record.did else f"{DID_PREFIX}{bare_handle(peer)}"
         try:
             resolved_kind = kind if kind is not None else kind_for_name(type)
             card = sealing_card(self.trust, bare_handle(peer), resolved_kind)
             event = build_event(
                 from_did=self.identity.did,
-                to=card.did if card is not None else f"{DID_PREFIX}{bare_handle(peer)}",
+                to=card.did if card is not None else to,
                 type=type,
                 kind=resolved_kind,
                 body=body,

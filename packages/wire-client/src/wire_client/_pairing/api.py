@@ -15,12 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from wire_client._errors import PairingFailedError, PeerNotFoundError, TrustConflictError, WireClientError
+from wire_client._errors import (
+    ConsentRequiredError,
+    PairingFailedError,
+    PeerNotFoundError,
+    TrustConflictError,
+    WireClientError,
+)
 from wire_client._home.endpoints import Endpoint, Scope
 from wire_client._home.mailbox import EventLog
 from wire_client._messaging.send import SendResult
 from wire_client._pairing import invites as _invites
 from wire_client._pairing import mesh as _mesh
+from wire_client._pairing.coordinates import EndpointRefusedError, checked_endpoint, is_loopback_url, loopback_allowed
 from wire_client._pairing.deposits import DeliveryTokens
 from wire_client._pairing.events import (
     advertised_endpoints,
@@ -71,14 +78,25 @@ class Pairing:
         return await resolve_address(self.parts.pool, address, relay_url)
 
     async def dial(
-        self, name: str, message: JSON | None = None, relay_url: str | None = None, *, allow_unproven: bool = False
+        self,
+        name: str,
+        message: JSON | None = None,
+        relay_url: str | None = None,
+        *,
+        approve_pending: bool = True,
+        allow_unproven: bool = False,
     ) -> DialResult:
         """ "Go talk to this name": ``nick@domain`` (handle path), a pinned peer, or a local sister.
 
-        A directory record without a valid claim proof is dialed only with ``allow_unproven`` (or
-        the ``WIRE_ALLOW_UNPROVEN_CLAIMS=1`` environment switch)."""
+        Dialing someone whose pair request is pending accepts that request; a front-end that acts
+        for a model (MCP) passes ``approve_pending`` only once the operator said yes. A directory
+        record without a valid claim proof is dialed only with ``allow_unproven`` (or the
+        ``WIRE_ALLOW_UNPROVEN_CLAIMS=1`` environment switch).
+        """
         if "@" in name:
-            return await self._dial_address(name, message, relay_url, allow_unproven=allow_unproven)
+            return await self._dial_address(
+                name, message, relay_url, approve_pending=approve_pending, allow_unproven=allow_unproven
+            )
         steps: list[JSONObject] = []
         handle = self.find_peer(name)
         if handle is not None:
@@ -99,7 +117,13 @@ class Pairing:
         return DialResult(name, True, status, via, handle, did.did if did else None, steps=tuple(steps))
 
     async def _dial_address(
-        self, address: str, message: JSON | None, relay_url: str | None, *, allow_unproven: bool
+        self,
+        address: str,
+        message: JSON | None,
+        relay_url: str | None,
+        *,
+        approve_pending: bool,
+        allow_unproven: bool,
     ) -> DialResult:
         resolved = await self.resolve(address, relay_url)
         if resolved.card is None or not resolved.slot_id:
@@ -111,9 +135,14 @@ class Pairing:
             raise PairingFailedError(f"{address} is you", reason="self")
         handle = display_handle_from_did(resolved.did)
         steps: list[JSONObject] = [{"step": "resolved", "kind": "federation", "via": resolved.via}]
-        pending = self.inbound.find(handle)
-        if pending is not None and pending.peer_did == resolved.did:
-            accepted = await self.accept(handle)
+        pending = self.inbound.find(resolved.did)
+        if pending is not None:
+            if not approve_pending:
+                raise ConsentRequiredError(
+                    f"{resolved.did} is waiting for your answer to its pair request; dialing it accepts that "
+                    "request and pins it. Ask the operator first, then dial again with their approval."
+                )
+            accepted = await self.accept(resolved.did)
             steps.append({"step": "accepted", "ack": accepted.ack_status})
             await self._maybe_send(handle, message, steps)
             return DialResult(address, True, "accepted", "pending_inbound", handle, resolved.did, address,
@@ -126,10 +155,21 @@ class Pairing:
             return DialResult(address, True, "already_paired", "federation", handle, resolved.did, address,
                               steps=tuple(steps))  # fmt: skip
         has_slot = bool(self.parts.relay_state.self_endpoints())
+        allow_loopback = is_loopback_url(resolved.base_url) or loopback_allowed(self.parts.relay_state.self_endpoints())
+        try:
+            mailbox = checked_endpoint(
+                {"relay_url": resolved.relay_url, "slot_id": resolved.slot_id},
+                allow_loopback=allow_loopback,
+                token_required=False,
+            )
+        except EndpointRefusedError as exc:
+            raise PairingFailedError(
+                f"the directory record of {address} names an unusable mailbox: {exc}", reason="bad_directory_record"
+            ) from None
         own = await ensure_endpoint(
             self.parts.pool,
             self.parts.relay_state,
-            None if has_slot else resolved.relay_url,
+            None if has_slot else mailbox.relay_url,
             self.parts.identity.handle,
         )
         shown = await self._tokens.for_peer(advertised_endpoints(own, include_local=False), resolved.did)
@@ -137,7 +177,6 @@ class Pairing:
         event = sign_pairing_event(self.parts.identity, resolved.did, EventType.PAIR_DROP, body)
         # pin (token pending) BEFORE the drop leaves, so an instant ack finds the peer pinned
         pinned_now = self.parts.pin(resolved.card).status == "pinned"
-        mailbox = Endpoint(resolved.relay_url, resolved.slot_id, "", Scope.FEDERATION)
         self.parts.relay_state.pin_peer_endpoints(handle, [mailbox])
         self.inbound.forgive(resolved.did)
         try:
@@ -168,20 +207,27 @@ class Pairing:
         """Accept a pending request: pin VERIFIED with its endpoints and send our ``pair_drop_ack``."""
         request = self.inbound.find(name)
         if request is None:
-            waiting = [p.peer_handle for p in self.inbound.list()]
+            waiting = [p.describe() for p in self.inbound.list()]
             raise PairingFailedError(
-                f"no pending pair request from {name!r}" + (f"; pending: {', '.join(waiting)}" if waiting else ""),
+                f"no pending pair request from {name!r} (names must match exactly)"
+                + ("; pending:\n  " + "\n  ".join(waiting) if waiting else ""),
                 reason="not_found",
+            )
+        endpoints = request.endpoints
+        if not endpoints:
+            raise PairingFailedError(
+                f"the request from {request.peer_did} gives no usable relay slot to answer; reject it",
+                reason="bad_coordinates",
             )
         card = verify_card(request.record.get("peer_card"))
         self.parts.pin(card)
         handle = display_handle_from_did(card.did)
         current = [ep.slot_id for ep in self.parts.relay_state.peer_endpoints(handle)]
-        if self.inbound.accept_coordinates(handle, [ep.slot_id for ep in request.endpoints], current):
-            self.parts.relay_state.pin_peer_endpoints(handle, request.endpoints)
+        if self.inbound.accept_coordinates(handle, [ep.slot_id for ep in endpoints], current):
+            self.parts.relay_state.pin_peer_endpoints(handle, endpoints)
         self.inbound.forgive(card.did)
         verdict = await send_ack(self.parts.sender, handle, card.did)
-        self.inbound.delete(handle)
+        self.inbound.delete(card.did)
         return AcceptResult(handle, card.did, request.peer_relay_url, verdict.status, verdict.reason)
 
     async def reject(self, name: str) -> RejectResult:
@@ -189,7 +235,7 @@ class Pairing:
         request = self.inbound.find(name)
         if request is None:
             return RejectResult(name, False, False)
-        self.inbound.delete(request.peer_handle)
+        self.inbound.delete(request.peer_did)
         self.inbound.remember_rejection(request.peer_did, request.event_id or None)
         if self.parts.trust.get(request.peer_handle) is None:
             purge_held(EventLog(self.parts.home.held_dir), request.peer_handle)

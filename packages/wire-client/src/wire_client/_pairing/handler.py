@@ -18,30 +18,30 @@ Called before normal verification for kinds 1100/1101/1201 (protocol §7 step 3)
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 
 from wire_client._errors import HomeError, WireClientError
-from wire_client._home.endpoints import Endpoint, Scope, endpoints_of
+from wire_client._home.endpoints import Endpoint, Scope
 from wire_client._home.files import read_json
 from wire_client._home.mailbox import EventLog
 from wire_client._messaging.hook import PairingContext, PairingDecision
 from wire_client._messaging.send import Sender, SendResult
-from wire_client._notify import toast
+from wire_client._notify import toast_in_background
+from wire_client._pairing.coordinates import EndpointRefusedError, checked_endpoint, loopback_allowed, peer_coords
 from wire_client._pairing.deposits import DeliveryTokens, invite_key
 from wire_client._pairing.events import (
     advertised_endpoints,
     coords_body,
     is_pairing_event,
-    parse_coords,
     same_machine,
     sign_pairing_event,
 )
 from wire_client._pairing.invites import InviteStore
-from wire_client._pairing.requests import InboundStore, now_stamp
+from wire_client._pairing.requests import InboundStore, pending_record
 from wire_client._pairing.sas import complete_from_ack
 from wire_protocol import (
+    JSON,
     AgentCard,
     CardError,
     CardTrust,
@@ -54,7 +54,7 @@ from wire_protocol import (
     verify_event,
 )
 
-__all__ = ["DefaultPairingHandler", "WirePairingHandler", "pending_record", "purge_held", "send_ack"]
+__all__ = ["DefaultPairingHandler", "WirePairingHandler", "purge_held", "send_ack"]
 
 log = logging.getLogger(__name__)
 
@@ -67,24 +67,6 @@ async def send_ack(sender: Sender, handle: str, peer_did: str) -> SendResult:
     body = coords_body(await DeliveryTokens(sender.home, sender.pool).for_peer(shown, peer_did))
     ack = sign_pairing_event(sender.identity, peer_did, EventType.PAIR_DROP_ACK, body)
     return await sender.send_signed(handle, ack)
-
-
-def pending_record(event: JSONObject, card: AgentCard, endpoints: list[Endpoint]) -> JSONObject:
-    """The ``pending-inbound-pairs/<handle>.json`` record of a verified drop (the reference's shape)."""
-    body = event.get("body")
-    fields = body if isinstance(body, dict) else {}
-    return {
-        "peer_handle": display_handle_from_did(card.did),
-        "peer_did": card.did,
-        "peer_card": card.to_json(),
-        "peer_relay_url": fields.get("relay_url"),
-        "peer_slot_id": fields.get("slot_id"),
-        "peer_slot_token": fields.get("slot_token"),
-        "peer_endpoints": [ep.to_json() for ep in endpoints],
-        "event_id": event.get("event_id"),
-        "event_timestamp": event.get("timestamp"),
-        "received_at": now_stamp(),
-    }
 
 
 class DefaultPairingHandler:
@@ -109,12 +91,11 @@ class DefaultPairingHandler:
             return PairingDecision.CONTINUE
         if context.trust.get(display_handle_from_did(card.did)) is not None:
             return PairingDecision.CONTINUE
-        trio = [body.get(name) for name in ("relay_url", "slot_id", "slot_token")]
-        if not all(isinstance(value, str) and value for value in trio):
-            return PairingDecision.CONTINUE
-        endpoints = endpoints_of(body) if "endpoints" in body else endpoints_of({**body, "endpoints": None})
-        with contextlib.suppress(HomeError):  # a handle that cannot be a file name is not recorded
-            InboundStore(context.home).write(pending_record(event, card, endpoints))
+        inbound = InboundStore(context.home)
+        record = pending_record(event, card, context.relay_state.self_endpoints(), inbound)
+        if record is not None:
+            with contextlib.suppress(HomeError):  # a DID that cannot be a file name is not recorded
+                inbound.write(record)
         return PairingDecision.CONTINUE
 
 
@@ -161,21 +142,19 @@ class WirePairingHandler:
         if card.did == context.identity.did:
             return PairingDecision.CONSUMED
         handle = display_handle_from_did(card.did)
-        endpoints = parse_coords(body)
-        if endpoints is None:
-            inbound.report(handle, "pair_drop_no_slot", "pair_drop without relay_url/slot_id/slot_token")
-            return PairingDecision.CONTINUE
         pinned = context.trust.get(handle)
         if pinned is not None and pinned.did == card.did:
-            return await self._refresh(event, card, endpoints, context)
+            return await self._refresh(event, card, context)
         nonce = body.get("pair_nonce")
         if nonce is not None:
             outcome = InviteStore(context.home).consume(nonce, card.did)
             if outcome == "ok":
-                if isinstance(nonce, str):  # the invite's deposit token is now (also) this peer's
-                    DeliveryTokens(context.home, self.sender.pool).share(invite_key(nonce), card.did)
-                self._pin(context, card, endpoints)
-                _notify(f"wire — invite accepted by {handle}", f"{handle} paired with you through your invite")
+                endpoints = _checked_coords(context, handle, body, "pair_drop")
+                if endpoints:
+                    if isinstance(nonce, str):  # the invite's deposit token is now (also) this peer's
+                        DeliveryTokens(context.home, self.sender.pool).share(invite_key(nonce), card.did)
+                    self._pin(context, card, endpoints)
+                    _notify(f"wire — invite accepted by {handle}", f"{handle} paired with you through your invite")
                 return PairingDecision.CONTINUE
             if outcome == "expired":
                 inbound.report(handle, "invite_expired", f"pair_drop {event.get('event_id')} used an expired invite")
@@ -186,43 +165,40 @@ class WirePairingHandler:
         event_id = event.get("event_id")
         if inbound.is_rejected(card.did, event_id if isinstance(event_id, str) else None):
             return PairingDecision.CONSUMED
-        self._record_pending(event, card, endpoints, context)
+        record = pending_record(event, card, context.relay_state.self_endpoints(), inbound)
+        if record is None:
+            return PairingDecision.CONSUMED  # nowhere safe to answer: not a request anyone can accept
+        try:
+            fresh = inbound.write(record)
+        except HomeError as exc:
+            log.info("pair_drop from %r not recorded: %s", card.did, exc)
+            return PairingDecision.CONTINUE
+        if fresh:
+            _notify(f"wire — pair request from {handle}", f"accept with `wire accept {card.did}`")
         return PairingDecision.CONTINUE
 
-    def _record_pending(
-        self, event: JSONObject, card: AgentCard, endpoints: list[Endpoint], ctx: PairingContext
-    ) -> None:
-        handle = display_handle_from_did(card.did)
-        record = pending_record(event, card, endpoints)
-        try:
-            fresh = InboundStore(ctx.home).write(record)
-        except HomeError as exc:
-            log.info("pair_drop from %r not recorded: %s", handle, exc)
-            return
-        if fresh:
-            _notify(f"wire — pair request from {handle}", f"accept with `wire accept {handle}`")
+    async def _refresh(self, event: JSONObject, card: AgentCard, context: PairingContext) -> PairingDecision:
+        """A drop from a peer we already pinned: new coordinates (rotation) or a re-dial; re-ack.
 
-    async def _refresh(
-        self,
-        event: JSONObject,
-        card: AgentCard,
-        endpoints: list[Endpoint],
-        context: PairingContext,
-    ) -> PairingDecision:
-        """A drop from a peer we already pinned: new coordinates (rotation) or a re-dial; re-ack."""
+        Applied only when signed by the PINNED key (not the card it brought along), only with
+        checked federation coordinates, and re-acked only to those.
+        """
         handle = display_handle_from_did(card.did)
         try:
-            verify_event(event, context.trust)  # the PINNED keys, not the card it brought along
+            verify_event(event, context.trust)
         except VerificationError as exc:
             InboundStore(context.home).report(handle, "refresh_unverified", exc.message)
-            return PairingDecision.CONTINUE
+            return PairingDecision.CONSUMED
+        endpoints = _checked_coords(context, handle, event.get("body"), "refresh")
+        if not endpoints:
+            return PairingDecision.CONSUMED
         pinned_keys = context.trust.keys_for(handle) or ()
         if not any(k.public_key == card.public_key and k.active for k in pinned_keys):
             InboundStore(context.home).report(handle, "refresh_key_changed", "card update with another Ed25519 key")
-            return PairingDecision.CONTINUE
+            return PairingDecision.CONSUMED
         if not _accept(context, handle, endpoints):
             return PairingDecision.CONTINUE  # a replay of coordinates the peer already left
-        context.trust.pin_card(card, Tier.VERIFIED)  # same DID + key: picks up profile and dh_pubkey changes
+        context.trust.pin_card(card, Tier.VERIFIED)  # same DID + same key: picks up profile and dh_pubkey changes
         context.relay_state.pin_peer_endpoints(handle, endpoints)
         await send_ack(self.sender, handle, card.did)
         return PairingDecision.CONTINUE
@@ -232,7 +208,7 @@ class WirePairingHandler:
         context.trust.pin_card(card, Tier.VERIFIED)
         if _accept(context, handle, endpoints):
             context.relay_state.pin_peer_endpoints(handle, endpoints)
-        InboundStore(context.home).delete(handle)
+        InboundStore(context.home).delete(card.did)
 
     # --- pair_drop_ack -------------------------------------------------------------------------
 
@@ -248,10 +224,8 @@ class WirePairingHandler:
         handle = verified.sender_handle
         if handle == context.identity.handle:
             return PairingDecision.CONTINUE
-        endpoints = parse_coords(event.get("body"))
-        if endpoints is None:
-            InboundStore(context.home).report(handle, "ack_no_slot", "pair_drop_ack without coordinates")
-        elif _accept(context, handle, endpoints):
+        endpoints = _checked_coords(context, handle, event.get("body"), "pair_drop_ack")
+        if endpoints and _accept(context, handle, endpoints):
             context.relay_state.pin_peer_endpoints(handle, endpoints)
             _notify(f"wire — pair complete with {handle}", f"you can now send to {handle}")
         return PairingDecision.CONTINUE
@@ -267,23 +241,35 @@ class WirePairingHandler:
         body = event.get("body")
         if handle == context.identity.handle or not isinstance(body, dict):
             return PairingDecision.CONTINUE
-        new_url, new_slot = body.get("new_relay_url"), body.get("new_slot_id")
-        if not isinstance(new_url, str) or not isinstance(new_slot, str) or not new_url or not new_slot:
-            return PairingDecision.CONTINUE
+        announced: JSONObject = {"relay_url": body.get("new_relay_url"), "slot_id": body.get("new_slot_id"),
+                                 "slot_token": body.get("new_slot_token") or ""}  # fmt: skip
+        try:
+            moved = checked_endpoint(
+                announced, allow_loopback=loopback_allowed(context.relay_state.self_endpoints()), token_required=False
+            )
+        except EndpointRefusedError as exc:
+            InboundStore(context.home).report(handle, "wire_close_refused", str(exc))
+            return PairingDecision.CONSUMED
+        url, new_slot, token = moved.relay_url, moved.slot_id, moved.slot_token
         current = context.relay_state.peer_endpoints(handle)
         if any(ep.slot_id == new_slot for ep in current):
             return PairingDecision.CONTINUE  # the refresh drop already brought the new slot
-        url = new_url.rstrip("/")
         leaving = [ep.slot_id for ep in current if ep.relay_url == url]
         if not InboundStore(context.home).accept_coordinates(handle, [new_slot], leaving):
             return PairingDecision.CONTINUE  # an old announcement replayed
-        token = body.get("new_slot_token")
-        token = token if isinstance(token, str) else ""
         replaced = [Endpoint(url, new_slot, token, ep.scope) if ep.relay_url == url else ep for ep in current]
         if not any(ep.relay_url == url for ep in current):
             replaced.append(Endpoint(url, new_slot, token, Scope.FEDERATION))
         context.relay_state.pin_peer_endpoints(handle, replaced)
         return PairingDecision.CONTINUE
+
+
+def _checked_coords(context: PairingContext, handle: str, body: JSON, what: str) -> list[Endpoint]:
+    """The checked federation endpoints a drop/ack body offers; refusals are reported."""
+    coords = peer_coords(body, allow_loopback=loopback_allowed(context.relay_state.self_endpoints()))
+    if coords.refused:
+        InboundStore(context.home).report(handle, f"{what}_endpoints_refused", "; ".join(coords.refused))
+    return list(coords.endpoints)
 
 
 def _accept(context: PairingContext, handle: str, endpoints: list[Endpoint]) -> bool:
@@ -299,9 +285,4 @@ def purge_held(home_held: EventLog, handle: str) -> None:
 
 
 def _notify(title: str, body: str) -> None:
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    task = loop.run_in_executor(None, toast, title, body)
-    task.add_done_callback(lambda f: f.exception())
+    toast_in_background(title, body)

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from wire_client._errors import PairingFailedError, RelayError
-from wire_client._home.endpoints import Endpoint, Scope
 from wire_client._home.files import read_json, update_json
 from wire_client._home.paths import WireHome
+from wire_client._pairing.coordinates import EndpointRefusedError, checked_endpoint, loopback_allowed
 from wire_client._pairing.deposits import DeliveryTokens, invite_key
 from wire_client._pairing.events import advertised_endpoints, drop_body, ensure_endpoint, sign_pairing_event
 from wire_client._pairing.parts import PairingParts
@@ -293,12 +293,17 @@ async def accept(parts: PairingParts, text: str) -> InviteAcceptResult:
     if invite.did == parts.identity.did:
         raise PairingFailedError("that is your own invite; send it to the peer instead", reason="own_invite")
     has_slot = bool(parts.relay_state.self_endpoints())
+    offered: JSONObject = {"relay_url": invite.relay_url, "slot_id": invite.slot_id, "slot_token": invite.slot_token}
+    try:  # a loopback issuer relay only when we use one ourselves (or are about to: no slot yet)
+        allow_loopback = not has_slot or loopback_allowed(parts.relay_state.self_endpoints())
+        issuer = checked_endpoint(offered, allow_loopback=allow_loopback)
+    except EndpointRefusedError as exc:
+        raise PairingFailedError(f"the invite names an unusable relay slot: {exc}", reason="invite_invalid") from None
     own = await ensure_endpoint(
-        parts.pool, parts.relay_state, None if has_slot else invite.relay_url, parts.identity.handle
+        parts.pool, parts.relay_state, None if has_slot else issuer.relay_url, parts.identity.handle
     )
     handle = display_handle_from_did(invite.did)
     parts.pin(invite.card)
-    issuer = Endpoint(invite.relay_url.rstrip("/"), invite.slot_id, invite.slot_token, Scope.FEDERATION)
     parts.relay_state.pin_peer_endpoints(handle, [issuer])
     InboundStore(parts.home).forgive(invite.did)
     shown = await DeliveryTokens(parts.home, parts.pool).for_peer(

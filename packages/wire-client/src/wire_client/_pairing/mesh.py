@@ -99,7 +99,7 @@ def pair_homes(a: Sister, b: Sister) -> str:
         RelayStateStore(me.home).pin_peer_endpoints(other.card.handle, list(other.endpoints))
         inbound = InboundStore(me.home)
         inbound.forgive(other.card.did)
-        inbound.delete(other.card.handle)
+        inbound.delete(other.card.did)
     return "paired"
 
 

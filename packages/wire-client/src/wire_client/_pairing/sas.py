@@ -44,7 +44,7 @@ import filelock
 
 from wire_client._errors import PairingFailedError, RelayError, TransportError, TrustError
 from wire_client._home.endpoints import Endpoint, RelayStateStore, Scope
-from wire_client._home.files import lock_path_for
+from wire_client._home.files import FILE_MODE, lock_path_for, make_private_dirs
 from wire_client._home.identity import Identity
 from wire_client._home.mailbox import EventLog
 from wire_client._home.paths import WireHome
@@ -430,8 +430,8 @@ class SasDriver:
             yield False
             return
         async with lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            file_lock = filelock.FileLock(lock_path_for(path.with_suffix(".driver")), timeout=0)
+            make_private_dirs(path.parent)
+            file_lock = filelock.FileLock(lock_path_for(path.with_suffix(".driver")), timeout=0, mode=FILE_MODE)
             try:
                 file_lock.acquire()
             except filelock.Timeout:

@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
+from urllib.parse import quote
 
 from wire_client._errors import (
     RelayError,
@@ -51,6 +52,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 30.0
 PROBE_TIMEOUT = 0.5
+#: an event listing may be this large (a page of 200 events at the relay's 256 KiB event limit fits)
+LIST_MAX_BYTES = 64 * 1024 * 1024
+#: one SSE message (one event) may be this large
+STREAM_MESSAGE_MAX_BYTES = 1024 * 1024
 STREAM_READ_TIMEOUT = 90.0
 _UNIX_PREFIX = "unix://"
 
@@ -119,9 +124,16 @@ def _translated(exc: Exception, url: str, what: str) -> WireClientError | None:
         return RelayUnreachable(f"connect error: {url!r} is not a valid relay URL", url=url)
     if isinstance(exc, OSError):  # ConnectionError, DNS, TLS: all OSError
         return RelayUnreachable(f"connect error: couldn't reach {url} for {what} ({exc})", url=url)
+    if isinstance(exc, _oneshot.ResponseTooLargeError):
+        return RelayProtocolError(f"{what} at {url}: {exc}", url=url)
     if isinstance(exc, _oneshot.MalformedResponseError):
         return RelayProtocolError(f"{what} at {url}: truncated or malformed response ({exc})", url=url)
     return None
+
+
+def _segment(value: str) -> str:
+    """One URL path segment, percent-quoted: no ``/``, ``..``, ``?`` or ``#`` can change the route."""
+    return quote(value, safe="")
 
 
 class RelayClient:
@@ -187,7 +199,9 @@ class RelayClient:
         params: Mapping[str, str] | None = None,
         request_timeout: float | None = None,
         ok: Sequence[int] = (200, 201),
+        max_body: int = _oneshot.DEFAULT_MAX_BODY,
     ) -> tuple[int, JSON, str]:
+        """One request; the answer is read only up to ``max_body`` bytes (a relay is not trusted with our memory)."""
         url = self._base + path
         what = f"{method} {path.split('?', maxsplit=1)[0]}"
         all_headers = dict(headers or {})
@@ -199,11 +213,23 @@ class RelayClient:
             if self.transport == "oneshot":
                 async with asyncio.timeout(self._timeout if request_timeout is None else request_timeout):
                     status, text = await _oneshot.request(
-                        method, url, data=data, headers=all_headers, params=params, socket_path=self._socket_path
+                        method,
+                        url,
+                        data=data,
+                        headers=all_headers,
+                        params=params,
+                        socket_path=self._socket_path,
+                        max_body=max_body,
                     )
             else:
                 status, text = await self._aiohttp_request(
-                    method, url, data=data, headers=all_headers, params=params, request_timeout=request_timeout
+                    method,
+                    url,
+                    data=data,
+                    headers=all_headers,
+                    params=params,
+                    request_timeout=request_timeout,
+                    max_body=max_body,
                 )
         parsed: JSON = None
         if text.strip():
@@ -224,6 +250,7 @@ class RelayClient:
         headers: Mapping[str, str],
         params: Mapping[str, str] | None,
         request_timeout: float | None,
+        max_body: int,
     ) -> tuple[int, str]:
         import aiohttp
 
@@ -231,7 +258,14 @@ class RelayClient:
         if request_timeout is not None:
             kwargs["timeout"] = aiohttp.ClientTimeout(total=request_timeout)
         async with self._client().request(method, url, **kwargs) as response:
-            return response.status, await response.text()
+            if response.content_length is not None and response.content_length > max_body:
+                raise _oneshot.ResponseTooLargeError(max_body)
+            body = bytearray()
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                body += chunk
+                if len(body) > max_body:
+                    raise _oneshot.ResponseTooLargeError(max_body)
+            return response.status, bytes(body).decode(response.charset or "utf-8", errors="replace")
 
     async def _json_object(self, method: str, path: str, **kwargs: Any) -> JSONObject:
         _, parsed, text = await self._request(method, path, **kwargs)
@@ -285,7 +319,7 @@ class RelayClient:
 
     async def post_event(self, endpoint: Endpoint, event: JSONObject) -> PostResult:
         raw = await self._json_object(
-            "POST", f"/v1/events/{endpoint.slot_id}", body={"event": event}, headers=self._auth(endpoint)
+            "POST", f"/v1/events/{_segment(endpoint.slot_id)}", body={"event": event}, headers=self._auth(endpoint)
         )
         event_id, status = raw.get("event_id"), raw.get("status")
         return PostResult(
@@ -299,7 +333,10 @@ class RelayClient:
         if not (await self.info()).supports("batch"):
             return [await self.post_event(endpoint, event) for event in events]
         raw = await self._json_object(
-            "POST", f"/v1/events/{endpoint.slot_id}/batch", body={"events": list(events)}, headers=self._auth(endpoint)
+            "POST",
+            f"/v1/events/{_segment(endpoint.slot_id)}/batch",
+            body={"events": list(events)},
+            headers=self._auth(endpoint),
         )
         results = raw.get("results")
         if not isinstance(results, list) or len(results) != len(events):
@@ -363,11 +400,18 @@ class RelayClient:
         params = {"limit": str(limit)}
         if since:
             params["since"] = since
-        _, parsed, _ = await self._request(
-            "GET", f"/v1/events/{endpoint.slot_id}", headers=self._auth(endpoint), params=params
+        _, parsed, text = await self._request(
+            "GET",
+            f"/v1/events/{_segment(endpoint.slot_id)}",
+            headers=self._auth(endpoint),
+            params=params,
+            max_body=LIST_MAX_BYTES,
         )
         if not isinstance(parsed, list):
-            raise RelayProtocolError("event listing is not a JSON array", url=self.relay_url)
+            shown = "not valid JSON" if text.strip() and parsed is None else "not a JSON array"
+            raise RelayProtocolError(
+                f"relay {self.relay_url} sent an event listing that is {shown}", url=self.relay_url
+            )
         return [item for item in parsed if isinstance(item, dict)]
 
     async def stream(self, endpoint: Endpoint, *, since: str | None = None) -> AsyncIterator[StreamMessage]:
@@ -383,7 +427,7 @@ class RelayClient:
         if since:
             params["since"] = since
             headers["Last-Event-ID"] = since
-        url = f"{self._base}/v1/events/{endpoint.slot_id}/stream"
+        url = f"{self._base}/v1/events/{_segment(endpoint.slot_id)}/stream"
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._timeout, sock_read=STREAM_READ_TIMEOUT)
         with _translate(self.relay_url, "event stream"):
             async with self._client().get(url, headers=headers, params=params, timeout=timeout) as response:
@@ -412,11 +456,18 @@ class RelayClient:
                     value = value.removeprefix(" ")
                     if name == "data":
                         data_lines.append(value)
+                        if sum(len(chunk) for chunk in data_lines) > STREAM_MESSAGE_MAX_BYTES:
+                            raise RelayProtocolError(
+                                f"relay {self.relay_url} sent a stream message over {STREAM_MESSAGE_MAX_BYTES} bytes",
+                                url=self.relay_url,
+                            )
                     elif name == "id":
                         event_id = value or None
 
     async def slot_state(self, endpoint: Endpoint) -> JSONObject:
-        return await self._json_object("GET", f"/v1/slot/{endpoint.slot_id}/state", headers=self._auth(endpoint))
+        return await self._json_object(
+            "GET", f"/v1/slot/{_segment(endpoint.slot_id)}/state", headers=self._auth(endpoint)
+        )
 
     async def set_responder_health(
         self, endpoint: Endpoint, status: str, *, set_at: str, reason: str | None = None
@@ -427,7 +478,7 @@ class RelayClient:
         if status == "online":
             body["last_success_at"] = set_at
         return await self._json_object(
-            "POST", f"/v1/slot/{endpoint.slot_id}/responder-health", body=body, headers=self._auth(endpoint)
+            "POST", f"/v1/slot/{_segment(endpoint.slot_id)}/responder-health", body=body, headers=self._auth(endpoint)
         )
 
     # --- handle directory ----------------------------------------------------------------------
@@ -467,7 +518,7 @@ class RelayClient:
         return await self._json_object("POST", "/v1/handle/claim", body=body, headers=self._auth(endpoint))
 
     async def unclaim_handle(self, nick: str, endpoint: Endpoint) -> JSONObject:
-        return await self._json_object("DELETE", f"/v1/handle/claim/{nick}", headers=self._auth(endpoint))
+        return await self._json_object("DELETE", f"/v1/handle/claim/{_segment(nick)}", headers=self._auth(endpoint))
 
     async def resolve_handle(self, nick: str) -> JSONObject:
         """``GET /.well-known/wire/agent?handle=<nick>``: the nick's card and slot (never a token)."""
@@ -475,7 +526,7 @@ class RelayClient:
 
     async def intro(self, nick: str, event: JSONObject) -> JSONObject:
         """Drop a signed ``pair_drop`` into a claimed nick's slot (no auth needed)."""
-        return await self._json_object("POST", f"/v1/handle/intro/{nick}", body={"event": event})
+        return await self._json_object("POST", f"/v1/handle/intro/{_segment(nick)}", body={"event": event})
 
     async def a2a_card(self, nick: str) -> JSONObject:
         """``GET /.well-known/agent-card.json?handle=<nick>``: the A2A projection of a claim."""
@@ -493,12 +544,14 @@ class RelayClient:
 
     async def pair_get(self, pair_id: str, role: str) -> tuple[str | None, str | None]:
         """``GET /v1/pair/<id>?as_role=``: the peer's ``(msg, sealed bootstrap)``, each None until posted."""
-        raw = await self._json_object("GET", f"/v1/pair/{pair_id}", params={"as_role": role})
+        raw = await self._json_object("GET", f"/v1/pair/{_segment(pair_id)}", params={"as_role": role})
         msg, boot = raw.get("peer_msg"), raw.get("peer_bootstrap")
         return (msg if isinstance(msg, str) else None, boot if isinstance(boot, str) else None)
 
     async def pair_bootstrap(self, pair_id: str, role: str, sealed_b64: str) -> None:
-        await self._request("POST", f"/v1/pair/{pair_id}/bootstrap", body={"role": role, "sealed": sealed_b64})
+        await self._request(
+            "POST", f"/v1/pair/{_segment(pair_id)}/bootstrap", body={"role": role, "sealed": sealed_b64}
+        )
 
     async def pair_abandon(self, code_hash: str) -> None:
         await self._request("POST", "/v1/pair/abandon", body={"code_hash": code_hash}, ok=(200, 201, 204))

@@ -28,11 +28,13 @@ from wire_client.__about__ import __version__
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["InvalidRelayURLError", "MalformedResponseError", "request"]
+__all__ = ["DEFAULT_MAX_BODY", "InvalidRelayURLError", "MalformedResponseError", "ResponseTooLargeError", "request"]
 
 _USER_AGENT = f"wire-client/{__version__} (oneshot)"
 _MAX_HEAD_BYTES = 64 * 1024
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+#: a response body larger than this is refused unless the caller allows more
+DEFAULT_MAX_BODY = 1024 * 1024
 
 
 class InvalidRelayURLError(ValueError):
@@ -41,6 +43,14 @@ class InvalidRelayURLError(ValueError):
 
 class MalformedResponseError(Exception):
     """The relay's answer was truncated or is not HTTP/1.x."""
+
+
+class ResponseTooLargeError(MalformedResponseError):
+    """The relay's answer is larger than the caller allows; it is not read to the end."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"response too large (over {limit} bytes); refusing to read it")
+        self.limit = limit
 
 
 @functools.cache
@@ -58,6 +68,7 @@ async def request(
     headers: Mapping[str, str] | None = None,
     params: Mapping[str, str] | None = None,
     socket_path: str | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> tuple[int, str]:
     """Send one request and return ``(status, decoded body)``; the caller bounds it (``asyncio.timeout``).
 
@@ -104,7 +115,7 @@ async def request(
         writer.write(payload)
         await writer.drain()
         status, response_headers = await _read_head(reader)
-        body = await _read_body(reader, method, status, response_headers)
+        body = await _read_body(reader, method, status, response_headers, max_body)
     finally:
         writer.close()
         with contextlib.suppress(OSError):
@@ -141,26 +152,37 @@ async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]
             return status, headers
 
 
-async def _read_body(reader: asyncio.StreamReader, method: str, status: int, headers: Mapping[str, str]) -> bytes:
+async def _read_body(
+    reader: asyncio.StreamReader, method: str, status: int, headers: Mapping[str, str], max_body: int
+) -> bytes:
     if method == "HEAD" or status in (204, 304):
         return b""
     try:
         if "chunked" in headers.get("transfer-encoding", "").lower():
-            return await _read_chunked(reader)
+            return await _read_chunked(reader, max_body)
         length = headers.get("content-length")
         if length is not None:
             if not length.strip().isdigit():
                 raise MalformedResponseError(f"bad Content-Length {length[:30]!r}")
+            if int(length) > max_body:
+                raise ResponseTooLargeError(max_body)
             return await reader.readexactly(int(length))
-        return await reader.read()  # no framing: the body runs to the end of the connection
+        body = await reader.read(max_body + 1)  # no framing: the body runs to the end of the connection
+        while len(body) <= max_body:
+            more = await reader.read(max_body + 1 - len(body))
+            if not more:
+                return body
+            body += more
+        raise ResponseTooLargeError(max_body)
     except asyncio.IncompleteReadError as exc:
         raise MalformedResponseError(f"truncated body ({len(exc.partial)} bytes, expected more)") from None
     except asyncio.LimitOverrunError:
         raise MalformedResponseError("chunk header too large") from None
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
     chunks: list[bytes] = []
+    total = 0
     while True:
         size_line = (await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip()
         try:
@@ -171,6 +193,9 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
             while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers, if any
                 pass
             return b"".join(chunks)
+        total += size
+        if total > max_body:
+            raise ResponseTooLargeError(max_body)
         chunks.append(await reader.readexactly(size))
         if await reader.readexactly(2) != b"\r\n":
             raise MalformedResponseError("chunk not terminated by CRLF")
