@@ -37,6 +37,10 @@ async def test_a_reference_sealed_event_opens_through_the_pull_pipeline(tmp_path
     agent = _vector_recipient(tmp_path, case)
     event = json.loads(case["relay_event_json"])
     report = await agent.puller.process([event], None)
+    if name == "wrong_to":  # the receive pipeline's `to` check refuses it before opening: recorded, not silent
+        assert [r.code for r in report.rejected] == ["not_for_us"]
+        assert "not_for_us" in agent.home.rejected_log.read_text()
+        return
     assert not report.rejected
     [line] = report.inboxed
     assert line.sealed
@@ -58,6 +62,10 @@ async def test_a_reference_event_that_cannot_be_opened_is_kept_and_marked(tmp_pa
     agent = _vector_recipient(tmp_path, case)
     event = negative["input"]["event"]
     report = await agent.puller.process([event], None)
+    if name == "wrong_to":  # the receive pipeline's `to` check refuses it before opening: recorded, not silent
+        assert [r.code for r in report.rejected] == ["not_for_us"]
+        assert "not_for_us" in agent.home.rejected_log.read_text()
+        return
     assert not report.rejected
     [line] = report.inboxed
     assert line.sealed
