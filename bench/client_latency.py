@@ -3,6 +3,8 @@
 
 Two agents, each with its daemon running (separate processes), a relay on loopback (SQLite store):
 
+Both agents publish ``dh_pubkey``, so every message is sealed (``"sealed": true`` in the output).
+
 1. latency: time from ``send()`` returning to the event sitting, verified, in the peer's inbox
    file — p50 / p99 over N messages (budget: p50 < 10 ms, p99 < 50 ms over 1,000);
 2. burst: 10,000 messages to one peer arrive complete, once each, in order — through ``send()``
@@ -177,12 +179,13 @@ async def bench(messages: int, burst: int, root: Path) -> dict[str, object]:
         burst_done = time.perf_counter()
         outbox = await outbox_burst(bob, watcher, burst)
         many = await send_many_burst(bob, watcher, burst)
-        lines = [json.loads(line) for line in alice.home.inbox_path("bob").read_text().splitlines()]
+        lines = [json.loads(line) for line in alice.home.inbox_path("bob").read_text().split("\n") if line]
         all_ids = [line["event_id"] for line in lines]
         return {
             "outbox_burst": outbox,
             "send_many_burst": many,
             "messages": messages,
+            "sealed": all("enc" in line and "body" in line.get("opened", {}) for line in lines),
             "latency_ms": {
                 "p50": round(statistics.median(latencies), 3),
                 "p90": round(latencies[int(len(latencies) * 0.90) - 1], 3),

@@ -31,7 +31,7 @@ def _batch_posts(relay: RelayProcess) -> float:
 
 async def _inbox_bodies(alice: WireAgent) -> list[object]:
     await alice.pull()
-    return [event.event.get("body") for event in alice.read_inbox("bob")]
+    return [event.body for event in alice.read_inbox("bob")]  # the readable body (opened when sealed)
 
 
 async def test_send_many_delivers_a_burst_in_batches_once_and_in_order(own_relay: RelayProcess, tmp_path: Path) -> None:

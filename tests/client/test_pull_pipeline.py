@@ -37,7 +37,9 @@ async def test_verified_event_is_inboxed_once(tmp_path: Path) -> None:
     assert again.duplicates == 1
     lines = alice.home.inbox_path("bob").read_text().splitlines()
     assert len(lines) == 1
-    assert json.loads(lines[0]) == event
+    # bob has not pinned alice, so his body is clear although alice's pin of bob could seal: flagged
+    assert json.loads(lines[0]) == {**event, "opened": {"sealed": False, "downgraded": True}}
+    assert alice.read_inbox("bob")[0].downgraded
     assert CursorStore(alice.home).get(endpoint) == event["event_id"]
     assert alice.read_inbox("bob")[0].text == "hello"
 

@@ -28,8 +28,12 @@ from wire_protocol import (
     bare_handle,
     build_agent_card,
     build_event,
+    card_dh_public,
+    card_with_dh_pubkey,
     display_handle_from_did,
     kind_for_name,
+    open_event,
+    seal_event,
     sign_event,
     verify_card,
     verify_event,
@@ -62,9 +66,13 @@ class PollingPeer:
     inbox: list[JSONObject] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
     polls: int = 0
+    #: v0.16 mode: publish ``dh_pubkey``, seal to peers whose card has one, open sealed events
+    sealing: bool = False
 
     def __post_init__(self) -> None:
         self.card = build_agent_card(self.key, self.handle)
+        if self.sealing:
+            self.card = card_with_dh_pubkey(self.card, self.key)
 
     @property
     def did(self) -> str:
@@ -118,7 +126,8 @@ class PollingPeer:
         self.polls += 1
         fresh: list[JSONObject] = []
         seen = {e["event_id"] for e in self.inbox}
-        for event in events:
+        for stored in events:
+            event = stored
             self.cursor = str(event["event_id"])
             sender = display_handle_from_did(str(event.get("from", "")))
             peer = self.peers.get(sender)
@@ -126,10 +135,16 @@ class PollingPeer:
                 self.rejected.append((self.cursor, "unknown sender"))
                 continue
             try:
-                verify_event(event, CardTrust([peer.card]))
+                verified = verify_event(stored, CardTrust([peer.card]))
             except VerificationError as exc:
                 self.rejected.append((self.cursor, exc.code))
                 continue
+            if "enc" in event:  # v0.16 shows the opened body with ``dec: true`` (its tail view)
+                if not self.sealing:
+                    self.rejected.append((self.cursor, "sealed body this peer cannot open"))
+                    continue
+                opened = open_event(verified, own_key=self.key, own_did=self.did, sender_card=peer.card)
+                event = {**event, "body": opened.body, "dec": True}
             body = event.get("body")
             if event.get("type") == "pair_drop_ack" and isinstance(body, dict):
                 peer.relay_url, peer.slot_id = str(body["relay_url"]), str(body["slot_id"])
@@ -157,7 +172,14 @@ class PollingPeer:
         """POST a signed claim to a paired peer's slot; returns the HTTP status and the relay's answer."""
         peer = self.peers[handle]
         assert peer.slot_token, f"no token for {handle} yet: its pair_drop_ack has not arrived"
-        event = self._sign(f"{DID_PREFIX}{bare_handle(handle)}", "claim", kind_for_name("claim"), body)
+        if self.sealing and card_dh_public(peer.card) is not None:  # v0.16: seal to the pinned card's key
+            unsigned = build_event(
+                from_did=self.did, to=peer.card.did, type="claim", kind=kind_for_name("claim"), body=body,
+                timestamp=datetime.now(UTC),
+            )  # fmt: skip
+            event = sign_event(seal_event(unsigned, own_key=self.key, peer_card=peer.card), self.key, self.did)
+        else:
+            event = self._sign(f"{DID_PREFIX}{bare_handle(handle)}", "claim", kind_for_name("claim"), body)
         async with (
             aiohttp.ClientSession(timeout=TIMEOUT) as http,
             http.post(

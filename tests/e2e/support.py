@@ -51,7 +51,10 @@ async def until_async(
 
 
 def inbox_events(home_root: Path | None, peer: str) -> list[dict[str, Any]]:
-    """Complete, parseable lines of ``inbox/<peer>.jsonl`` (a torn or garbage line is skipped)."""
+    """Complete, parseable lines of ``inbox/<peer>.jsonl`` (a torn or garbage line is skipped).
+
+    A sealed line that opened is shown as an agent reads it: ``body`` is the opened plaintext.
+    """
     assert home_root is not None
     path = WireHome.at(home_root).inbox_path(peer)
     if not path.exists():
@@ -64,6 +67,9 @@ def inbox_events(home_root: Path | None, peer: str) -> list[dict[str, Any]]:
         except ValueError:
             continue
         if isinstance(value, dict):
+            opened = value.get("opened")
+            if "enc" in value and isinstance(opened, dict) and "body" in opened:
+                value = {**value, "body": opened["body"]}
             events.append(value)
     return events
 

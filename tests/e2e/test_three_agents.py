@@ -190,6 +190,38 @@ async def test_reference_style_polling_client(world: World) -> None:
     assert [(e["body"], e["verified"]) for e in world_tail] == [("polled hello", True)]
 
 
+async def test_reference_v016_style_client_exchanges_sealed_messages(world: World) -> None:
+    """erin seals and opens like the reference v0.16 (vector-checked primitives); alice stays readable."""
+    erin = PollingPeer("erin", world.relay_b2.url, sealing=True)
+    await erin.allocate()
+    assert (await erin.dial("alice", world.relay_a.url))["status"] == "dropped"
+    await asyncio.to_thread(world.alice.ok, "pending")
+    assert (await asyncio.to_thread(world.alice.ok, "accept", "erin")).json()["status"] == "bilateral_accepted"
+    await erin.poll_until(lambda: bool(erin.peers["alice"].slot_token), within=WAIT)
+
+    status, answer = await erin.send("alice", "MARKER-erin sealed hello")
+    assert status == 201, answer
+    await until_async(lambda: once_each(world.alice.home, "erin", [answer["event_id"]]), WAIT, "erin's event")
+    [row] = (await asyncio.to_thread(world.alice.ok, "tail", "erin", "--offline")).jsonl()
+    assert (row["body"], row["verified"], row["sealed"], row["downgraded"]) == (
+        "MARKER-erin sealed hello",
+        True,
+        True,
+        False,
+    )
+    sent = (await asyncio.to_thread(world.alice.ok, "send", "erin", "MARKER-alice sealed reply")).json()
+    assert sent["status"] == "delivered"
+    await erin.poll_until(lambda: any(e["event_id"] == sent["event_id"] for e in erin.inbox), within=WAIT)
+    [reply] = erin.inbox
+    assert (reply["body"], reply["dec"], reply["enc"]) == ("MARKER-alice sealed reply", True, "wire-x25519.v1")
+    assert not erin.rejected
+    for relay in (world.relay_a, world.relay_b2):  # B2 shares PostgreSQL; A is SQLite: grep its files
+        if relay.store_url.startswith("sqlite:///"):
+            db = Path(relay.store_url.removeprefix("sqlite:///"))
+            stored = b"".join(f.read_bytes() for f in db.parent.glob(db.name + "*"))
+            assert b"MARKER-" not in stored
+
+
 # ------------------------------------------------------------------------------------------------ faults
 
 
@@ -248,7 +280,7 @@ async def test_slot_rotation_peers_keep_reaching_us(world: World) -> None:
             rotated = await alice.pairing.rotate_slot()
         data: dict[str, Any] = dict(rotated.to_json())
         assert data["old_slot_id"] != data["new_slot_id"]
-        assert sorted(data["announced_to"]) == ["bob", "carol", "dave"]
+        assert sorted(data["announced_to"]) == ["bob", "carol", "dave", "erin"]
         assert data["failed"] == []
 
         def bob_sees_new_slot() -> bool:

@@ -61,13 +61,27 @@ async def wait_for(condition: Callable[[], bool], within: float = 15.0, what: st
         await asyncio.sleep(0.01)
 
 
-def inbox_lines(agent: WireAgent, peer: str) -> list[dict[str, object]]:
+def raw_inbox_lines(agent: WireAgent, peer: str) -> list[dict[str, object]]:
+    """The inbox lines exactly as stored (signed events, sealed ones with their local ``opened`` member)."""
     path = agent.home.inbox_path(peer)
     if not path.exists():
         return []
     text = path.read_text()
     complete = text[: text.rfind("\n") + 1]  # a line still being appended is not read yet
-    return [json.loads(line) for line in complete.splitlines() if line.strip()]
+    return [json.loads(line) for line in complete.split("\n") if line.strip()]  # not splitlines(): U+2028
+
+
+def inbox_lines(agent: WireAgent, peer: str) -> list[dict[str, object]]:
+    """The inbox lines as an agent reads them: ``body`` is the readable body (opened when sealed)."""
+    readable: list[dict[str, object]] = []
+    for raw in raw_inbox_lines(agent, peer):
+        opened = raw.get("opened")
+        if "enc" in raw and isinstance(opened, dict) and "body" in opened:
+            plain = {k: v for k, v in raw.items() if k not in ("opened", "enc")}
+            readable.append(plain | {"body": opened["body"]})
+        else:
+            readable.append(raw)
+    return readable
 
 
 def uniq(prefix: str) -> str:

@@ -74,7 +74,7 @@ def test_tools_list_is_lean_and_states_consent(tmp_path: Path) -> None:
         "wire_whoami", "wire_here", "wire_peers", "wire_whois", "wire_send", "wire_tail", "wire_verify",
         "wire_init", "wire_dial", "wire_pending", "wire_accept", "wire_reject", "wire_pair_initiate",
         "wire_pair_join", "wire_pair_check", "wire_pair_confirm", "wire_invite", "wire_accept_invite",
-        "wire_wait", "wire_forget",
+        "wire_wait", "wire_forget", "wire_ping",
     }  # fmt: skip
     # the deprecated aliases wire_add, wire_pair_list_inbound, wire_pair_accept and wire_pair_reject stay
     # callable but are not advertised
@@ -200,7 +200,9 @@ async def test_two_agents_pair_and_talk(tmp_path: Path, relay: RelayProcess, mod
 
         ndjson = getattr((await bob.read_resource(f"wire://inbox/{alice_name}")).contents[0], "text", "")
         lines = [json.loads(line) for line in ndjson.splitlines()]
-        assert lines[-1]["event"]["body"] == "hello bob"
+        assert lines[-1]["body"] == "hello bob"  # the opened body; "event" is the signed sealed event
+        assert lines[-1]["sealed"] is True
+        assert "ct" in lines[-1]["event"]["body"]
         assert lines[-1]["verified"] is True
         uris = {str(r.uri) for r in (await bob.list_resources()).resources}
         assert f"wire://inbox/{alice_name}" in uris

@@ -19,9 +19,11 @@ __all__ = [
     "effective_tier",
     "event_line",
     "peer_json",
+    "readable_event",
     "redact",
     "redact_event",
     "reverify",
+    "seal_fields",
 ]
 
 _SECRET_KEYS = frozenset({"slot_token", "token", "private_key"})
@@ -77,20 +79,44 @@ def peer_json(record: TrustRecord, endpoints: list[Endpoint]) -> JSONObject:
 
 
 def reverify(event: Mapping[str, Any], trust: TrustStore) -> bool:
-    """Re-check a stored event's signature against the trust ring as it is now."""
+    """Re-check a stored event's signature against the trust ring as it is now (local ``opened`` aside)."""
+    from wire_client import signed_part
     from wire_protocol import WireError, verify_event
 
     try:
-        verify_event(dict(event), trust)
+        verify_event(signed_part(dict(event)), trust)
     except WireError:
         return False
     return True
 
 
+def seal_fields(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``--json`` sealing fields of an inbox line: ``sealed``, ``decryptable``, ``downgraded``."""
+    from wire_client import InboxEvent
+
+    line = InboxEvent(peer="", event=dict(event))
+    return {"sealed": line.sealed, "decryptable": line.decryptable, "downgraded": line.downgraded}
+
+
+def readable_event(event: Mapping[str, Any]) -> dict[str, Any]:
+    """An inbox line as ``--json`` shows it: the signed event with ``body`` the readable body
+    (opened plaintext of a sealed event; a sealed body that did not open stays ``{"ct": ...}``)."""
+    from wire_client import InboxEvent, signed_part
+
+    line = InboxEvent(peer="", event=dict(event))
+    view = dict(signed_part(dict(event)))
+    if line.sealed and line.decryptable:
+        view["body"] = line.body
+    return {**view, **seal_fields(event)}
+
+
 def body_text(event: Mapping[str, Any]) -> str:
-    if "enc" in event:
-        return "(encrypted body)"
-    body = redact_event(event).get("body")
+    from wire_client import InboxEvent
+
+    line = InboxEvent(peer="", event=dict(event))
+    if line.encrypted:
+        return "(sealed body that could not be opened)"
+    body = redact_event({**event, "body": line.body}).get("body")
     if isinstance(body, str):
         return body
     import json
@@ -127,4 +153,6 @@ def event_line(out: Output, peer: str, event: Mapping[str, Any], verified: bool,
     deadline = event.get("time_sensitive_until")
     due = f" (by {clean(deadline, 40)})" if deadline else ""
     who = f"{out.persona(character)} ({clean(peer)})"
-    return f"[{ts}] {who} {kind}{due}: {text} {out.mark(verified)}"
+    flags = " [sealed]" if "enc" in event else ""
+    flags += " [PLAINTEXT from a peer that can seal]" if seal_fields(event)["downgraded"] else ""
+    return f"[{ts}] {who} {kind}{due}: {text} {out.mark(verified)}{flags}"

@@ -123,6 +123,9 @@ if TYPE_CHECKING:
     from wire_client._home.mailbox import (
         OutboxStore as OutboxStore,
     )
+    from wire_client._home.mailbox import (
+        signed_part as signed_part,
+    )
     from wire_client._home.paths import (
         WireHome as WireHome,
     )
@@ -155,6 +158,9 @@ if TYPE_CHECKING:
     )
     from wire_client._messaging.hook import (
         PairingHandler as PairingHandler,
+    )
+    from wire_client._messaging.probes import (
+        PingResult as PingResult,
     )
     from wire_client._messaging.receive import (
         Puller as Puller,
@@ -315,6 +321,8 @@ _EXPORTS: dict[str, str] = {
     # wire_client._home.mailbox
     "EventLog": "wire_client._home.mailbox",
     "InboxEvent": "wire_client._home.mailbox",
+    "PingResult": "wire_client._messaging.probes",
+    "signed_part": "wire_client._home.mailbox",
     "OutboxStore": "wire_client._home.mailbox",
     # wire_client._home.reader
     "InboxReader": "wire_client._home.reader",

@@ -26,6 +26,7 @@ from wire_client._home.paths import WireHome
 from wire_client._home.pidfile import DaemonLock, daemon_status
 from wire_client._home.trust import PinResult, TrustStore
 from wire_client._messaging.hook import PairingHandler
+from wire_client._messaging.probes import PingResult, ProbeDesk, ping
 from wire_client._messaging.receive import Puller, PullReport
 from wire_client._messaging.receiver import Receiver
 from wire_client._messaging.send import Sender, SendResult
@@ -41,6 +42,7 @@ from wire_protocol import (
     EventType,
     JSONObject,
     Tier,
+    bare_handle,
     character_for,
     display_handle_from_did,
 )
@@ -146,7 +148,8 @@ class WireAgent:
         self.relay_state = RelayStateStore(home)
         self.sender = Sender(home, identity, self.pool)
         handler = pairing_handler if pairing_handler is not None else WirePairingHandler(self.sender)
-        self.puller = Puller(home, identity, self.pool, pairing_handler=handler)
+        self.probes = ProbeDesk(home, identity, self.sender.send_signed)
+        self.puller = Puller(home, identity, self.pool, pairing_handler=handler, probes=self.probes)
         self.parts = PairingParts(home, identity, self.trust, self.relay_state, self.pool, self.sender, self.puller)
         self.inbox = EventLog(home.inbox_dir)
         self._receiver_task: asyncio.Task[None] | None = None
@@ -348,6 +351,23 @@ class WireAgent:
             cap_policy=cap_policy,
             queue_only=queue_only,
             repeat=repeat,
+        )
+
+    async def ping(self, peer: str, *, wait_seconds: float = 5.0) -> PingResult:
+        """Probe ``peer`` (kind 100, in the clear) and wait for its daemon's answer: alive + round trip.
+
+        Without a daemon serving this home, our own slots are pulled while waiting.
+        """
+        handle = display_handle_from_did(bare_handle(peer))
+        record = self.trust.get(handle)
+
+        async def post(name: str, event: JSONObject) -> bool:
+            return (await self.sender.send_signed(name, event)).delivered
+
+        status = daemon_status(self.home)
+        receive = None if status is not None and status.running else self.pull
+        return await ping(
+            self.probes, handle, record.did if record else None, post=post, receive=receive, wait_seconds=wait_seconds
         )
 
     async def send_many(

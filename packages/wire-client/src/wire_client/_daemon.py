@@ -25,11 +25,14 @@ from wire_client._home.mailbox import InboxEvent
 from wire_client._home.paths import WireHome
 from wire_client._home.pidfile import DaemonLock, daemon_status
 from wire_client._messaging.hook import PairingHandler
+from wire_client._messaging.probes import ProbeDesk
 from wire_client._messaging.receive import Puller
 from wire_client._messaging.receiver import Receiver
 from wire_client._messaging.send import Sender
 from wire_client._notify import toast_in_background
+from wire_client._pairing.api import Pairing
 from wire_client._pairing.handler import WirePairingHandler
+from wire_client._pairing.parts import PairingParts
 from wire_client._pairing.sas import SasDriver
 from wire_client._relay.client import RelayPool
 from wire_protocol import HANDSHAKE_TYPES
@@ -85,7 +88,8 @@ class Daemon:
             identity = Identity.load(self.home)
             sender = Sender(self.home, identity, pool)
             handler = self.pairing_handler or WirePairingHandler(sender)
-            puller = Puller(self.home, identity, pool, pairing_handler=handler, on_inbox=self._on_inbox)
+            probes = ProbeDesk(self.home, identity, sender.send_signed)
+            puller = Puller(self.home, identity, pool, pairing_handler=handler, on_inbox=self._on_inbox, probes=probes)
             driver = SasDriver(self.home, identity, pool, on_pinned=puller.release_held)
             receiver = Receiver(
                 puller,
@@ -95,6 +99,10 @@ class Daemon:
                 ticker=driver.tick_all,
             )
             log.info("wire daemon %s serving %s (pid %d)", __version__, identity.did, os.getpid())
+            if self.home.reintroduce_marker.exists():
+                parts = PairingParts(self.home, identity, puller.trust, puller.relay_state, pool, sender, puller)
+                reached = await Pairing(parts).reintroduce()
+                log.info("re-introduced our current card to %d peer(s)", len(reached))
             task = asyncio.create_task(receiver.run(), name="wire-receiver")
             waiter = asyncio.create_task((stop or asyncio.Event()).wait())
             done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)

@@ -37,6 +37,7 @@ _TABLE: dict[str, ToolAnnotations] = {
     "wire_verify": _read(),
     "wire_pending": _read(),
     "wire_wait": _read(),
+    "wire_ping": _write(destructive=False, idempotent=True, open_world=True),  # posts a liveness probe
     "wire_init": _write(destructive=False, idempotent=True, open_world=True),
     "wire_send": _write(destructive=False, idempotent=True, open_world=True),
     "wire_dial": _write(destructive=False, idempotent=False, open_world=True),

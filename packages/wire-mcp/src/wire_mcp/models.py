@@ -87,6 +87,14 @@ class VerifyOut(TypedDict):
     sender: NotRequired[str]
 
 
+class PingOut(TypedDict):
+    peer: str
+    alive: bool
+    rtt_ms: float | None
+    timeout_s: float
+    reason: str | None
+
+
 class InitOut(TypedDict):
     status: str
     did: str

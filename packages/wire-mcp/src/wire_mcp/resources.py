@@ -17,7 +17,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.mcpserver.resources import FunctionResource
 
-from wire_client import HomeError, InboxEvent, WireClientError
+from wire_client import HomeError, InboxEvent, WireClientError, signed_part
 from wire_mcp.results import scrub
 from wire_mcp.runtime import Runtime
 from wire_protocol import HANDSHAKE_TYPES, VerificationError, verify_event
@@ -48,7 +48,7 @@ def _ndjson(rt: Runtime, peer: str | None) -> str:
     lines = []
     for _, name, event in rows[-INBOX_LIMIT:]:
         try:
-            verify_event(event, agent.trust)
+            verify_event(signed_part(event), agent.trust)
         except VerificationError:
             continue
         lines.append(json.dumps(scrub(InboxEvent(peer=name, event=event).to_json()), ensure_ascii=False))

@@ -14,8 +14,19 @@ from typing import Annotated, Any
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
-from wire_client import Identity, SessionRegistry, WireAgent
-from wire_mcp.models import HereOut, InitOut, PeersOut, SendOut, TailOut, VerifyOut, WaitOut, WhoamiOut, WhoisOut
+from wire_client import Identity, SessionRegistry, WireAgent, signed_part
+from wire_mcp.models import (
+    HereOut,
+    InitOut,
+    PeersOut,
+    PingOut,
+    SendOut,
+    TailOut,
+    VerifyOut,
+    WaitOut,
+    WhoamiOut,
+    WhoisOut,
+)
 from wire_mcp.results import ToolSpec, guarded, reply
 from wire_mcp.runtime import Runtime
 from wire_mcp.views import character_view, event_view
@@ -170,17 +181,30 @@ def _message_tools(rt: Runtime) -> list[ToolSpec]:
                 if event.get("type") in HANDSHAKE_TYPES:
                     continue  # pairing handshakes are not messages (the CLI's tail hides them too)
                 try:
-                    verify_event(event, agent.trust)
+                    verify_event(signed_part(event), agent.trust)
                     verified = True
                 except VerificationError:
                     verified = False
                 view = event_view(name, event, verified=verified)
                 if raw:
-                    view["raw"] = event
+                    view["raw"] = signed_part(event)
                 rows.append(view)
         rows.sort(key=lambda r: str(r.get("timestamp") or ""))
         rows = rows[-limit:]
         return reply(TailOut(events=rows), f"{len(rows)} event(s), oldest first")
+
+    @guarded
+    async def wire_ping(peer: str, timeout_s: float = 5.0) -> Annotated[CallToolResult, PingOut]:
+        if not 0.1 <= timeout_s <= 60:
+            raise ToolError("timeout_s must be between 0.1 and 60")
+        agent = rt.agent()
+        result = await agent.ping(_handle_of(agent, peer), wait_seconds=timeout_s)
+        text = (
+            f"{result.peer} is alive: {result.rtt_ms} ms round trip"
+            if result.alive
+            else (f"{result.peer} did not answer: {result.reason}")
+        )
+        return reply(result.to_json(), text)
 
     @guarded
     async def wire_verify(event: dict[str, Any] | str) -> Annotated[CallToolResult, VerifyOut]:
@@ -215,6 +239,12 @@ def _message_tools(rt: Runtime) -> list[ToolSpec]:
             "Recent inbox events (re-verified), oldest first.",
             wire_tail,
             {"limit": {"minimum": 1, "maximum": MAX_TAIL}, "raw": {"description": "include the signed events"}},
+        ),
+        ToolSpec(
+            "wire_ping",
+            "Is a peer's daemon up? Sends a liveness probe; alive + round-trip ms, or not alive with the reason.",
+            wire_ping,
+            {"peer": {"description": "handle or nickname"}, "timeout_s": {"minimum": 0.1, "maximum": 60}},
         ),
         ToolSpec(
             "wire_verify",

@@ -14,6 +14,7 @@ import re
 import secrets
 from typing import Any
 
+from wire_client import InboxEvent
 from wire_protocol import character_for
 
 __all__ = ["FRAME_TAG", "character_view", "event_view", "frame_untrusted", "unframe"]
@@ -43,12 +44,15 @@ def character_view(did: str | None) -> dict[str, str]:
 
 
 def event_view(peer: str, event: dict[str, Any], *, verified: bool = True) -> dict[str, Any]:
-    """``{peer, event_id, type, kind, timestamp, body, body_type, verified[, deadline, encrypted]}`` of an event.
+    """``{peer, event_id, type, kind, timestamp, body, body_type, verified, sealed, downgraded[, deadline,
+    encrypted, decryptable]}`` of an event.
 
-    ``body`` is framed as untrusted peer data (see the module docstring).
+    ``body`` is the readable body (the opened plaintext of a sealed event), framed as untrusted peer
+    data (see the module docstring); a sealed body that could not be opened shows ``body: null`` with
+    ``encrypted: true`` and ``decryptable: false``.
     """
-    encrypted = "enc" in event
-    body, body_type = (None, "none") if encrypted else frame_untrusted(event.get("body"))
+    line = InboxEvent(peer=peer, event=event)
+    body, body_type = (None, "none") if line.encrypted else frame_untrusted(line.body)
     view: dict[str, Any] = {
         "peer": peer,
         "event_id": event.get("event_id"),
@@ -58,9 +62,12 @@ def event_view(peer: str, event: dict[str, Any], *, verified: bool = True) -> di
         "body": body,
         "body_type": body_type,
         "verified": verified,
+        "sealed": line.sealed,
+        "downgraded": line.downgraded,
     }
     if event.get("time_sensitive_until") is not None:
         view["deadline"] = event["time_sensitive_until"]
-    if encrypted:
+    if line.encrypted:
         view["encrypted"] = True
+        view["decryptable"] = False
     return view

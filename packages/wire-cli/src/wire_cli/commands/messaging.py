@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Messages: send, tail, monitor, pull, push."""
+"""Messages: send, tail, monitor, pull, push, ping."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def tail(  # noqa: PLR0917 - typer maps parameters to options
 ) -> None:
     """Show received messages, oldest first, each re-verified (JSON: one object per line)."""
     with cli(json_) as ctx:
-        from wire_cli.views import HANDSHAKE_TYPES, event_line, redact_event, reverify
+        from wire_cli.views import HANDSHAKE_TYPES, event_line, readable_event, redact_event, reverify
         from wire_client import InboxReader
 
         agent = ctx.agent()
@@ -140,7 +140,7 @@ def tail(  # noqa: PLR0917 - typer maps parameters to options
         def show(name: str, event: dict[str, Any]) -> None:
             verified = reverify(event, agent.trust)
             if ctx.json:
-                ctx.out.json({**redact_event(event), "verified": verified}, compact=True)
+                ctx.out.json({**redact_event(readable_event(event)), "verified": verified}, compact=True)
             else:
                 ctx.out.line(event_line(ctx.out, name, event, verified, full=True))
 
@@ -223,7 +223,8 @@ async def follow(
 
 
 def _monitor_json(name: str, event: dict[str, Any], verified: bool) -> dict[str, Any]:
-    from wire_cli.views import body_preview, redact_event
+    from wire_cli.views import body_preview, redact_event, seal_fields
+    from wire_client import signed_part
 
     return {
         "peer": name,
@@ -233,7 +234,8 @@ def _monitor_json(name: str, event: dict[str, Any], verified: bool) -> dict[str,
         "body_preview": body_preview(event),
         "verified": verified,
         "timestamp": event.get("timestamp"),
-        "raw": redact_event(event),
+        **seal_fields(event),
+        "raw": redact_event(signed_part(event)),
     }
 
 
@@ -300,7 +302,7 @@ def monitor(  # noqa: PLR0917 - typer maps parameters to options
 def pull(json_: JsonOpt = False) -> None:
     """Fetch, verify and file new events from all your relay slots now."""
     with cli(json_) as ctx:
-        from wire_cli.views import HANDSHAKE_TYPES, event_line, redact_event
+        from wire_cli.views import HANDSHAKE_TYPES, event_line, readable_event, redact_event
 
         agent = ctx.agent()
 
@@ -324,7 +326,7 @@ def pull(json_: JsonOpt = False) -> None:
             "consumed": sum(r.consumed for r in reports),
             "rejected": rejected[:100],
             "rejected_total": len(rejected),
-            "events": [{**redact_event(e.event), "peer": e.peer} for e in inboxed],
+            "events": [{**redact_event(readable_event(e.event)), "peer": e.peer} for e in inboxed],
             "relay_problems": problems,
             "outbox_delivered": sum(1 for r in pushed if r.status in ("delivered", "duplicate")),
             "pairings": [p.to_json() for p in pairings],
@@ -376,9 +378,40 @@ def push(
         ctx.out.emit(data, human)
 
 
+# --- ping ---------------------------------------------------------------------------------------
+
+
+def ping(
+    peer: Annotated[str, typer.Argument(help="Handle or nickname of a paired peer.")],
+    wait: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the answer (0.1-60).")] = 5.0,
+    json_: JsonOpt = False,
+) -> None:
+    """Is the peer's daemon up? Sends a liveness probe and reports the round-trip time (exit 1: no answer)."""
+    with cli(json_) as ctx:
+        if not 0.1 <= wait <= 60:
+            raise CliError("--timeout must be between 0.1 and 60 seconds", code="usage", exit_code=2)
+        agent = ctx.agent()
+        handle = resolve_peer(agent, peer)
+
+        async def go() -> Any:
+            async with agent:
+                return await agent.ping(handle, wait_seconds=wait)
+
+        result = ctx.run(go())
+        if not result.alive:
+            raise CliError(
+                f"{clean(handle)} did not answer: {result.reason}",
+                hint="its daemon may be down (`wire daemon` on that side), or the relay unreachable",
+                code="no_answer",
+                data=result.to_json(),
+            )
+        ctx.out.emit(result.to_json(), f"{clean(handle)} is alive: {result.rtt_ms} ms round trip")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(send)
     app.command()(tail)
     app.command()(monitor)
     app.command()(pull)
     app.command()(push)
+    app.command()(ping)

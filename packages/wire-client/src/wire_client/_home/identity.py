@@ -22,6 +22,7 @@ from wire_protocol import (
     SigningKey,
     Tier,
     build_agent_card,
+    card_with_dh_pubkey,
     character_for,
     sign_card,
     validate_handle,
@@ -95,7 +96,7 @@ class Identity:
             else:
                 signing_key = key if key is not None else SigningKey.generate()
                 atomic_write_bytes(home.private_key, signing_key.seed, mode=0o600)
-            card = build_agent_card(signing_key, handle, name=name)
+            card = card_with_dh_pubkey(build_agent_card(signing_key, handle, name=name), signing_key)
             atomic_write_bytes(home.agent_card, dump_pretty(card.to_json()))
         identity = cls(home, signing_key, card)
         TrustStore(home).pin_card(card, Tier.ATTESTED)
@@ -112,13 +113,21 @@ class Identity:
             raise HomeError(f"{home.agent_card} does not verify: {exc.message}") from exc
         if card.public_key != signing_key.public_key:
             raise HomeError(f"{home.agent_card} was not signed by {home.private_key}; the home is inconsistent")
-        return cls(home, signing_key, card)
+        identity = cls(home, signing_key, card)
+        if "dh_pubkey" not in card.data:  # a home from before sealing: publish our X25519 key now
+            identity._store_card(card)
+        return identity
 
     # --- card and profile --------------------------------------------------------------------
 
     def _store_card(self, card: AgentCard) -> AgentCard:
+        had_dh_pubkey = "dh_pubkey" in self.card.data
+        card = card_with_dh_pubkey(card, self.key)  # every re-sign publishes our X25519 key
         with locked(self.home.agent_card):
             atomic_write_bytes(self.home.agent_card, dump_pretty(card.to_json()))
+            if not had_dh_pubkey:  # peers pinned the card without it: re-introduce us (daemon / reintroduce())
+                self.home.ensure_dirs()
+                atomic_write_bytes(self.home.reintroduce_marker, b"dh_pubkey\n")
         self.card = card
         TrustStore(self.home).pin_card(card, Tier.ATTESTED)
         return card

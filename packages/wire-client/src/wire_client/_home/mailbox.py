@@ -37,7 +37,16 @@ from wire_client._home.paths import WireHome, safe_peer_name
 from wire_client._home.reader import InboxReader
 from wire_protocol import JSON, JSONObject, format_timestamp
 
-__all__ = ["EventLog", "InboxEvent", "OutboxCursor", "OutboxStore", "SentLog", "async_locked"]
+__all__ = [
+    "OPENED_KEY",
+    "EventLog",
+    "InboxEvent",
+    "OutboxCursor",
+    "OutboxStore",
+    "SentLog",
+    "async_locked",
+    "signed_part",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +55,43 @@ def _now() -> str:
     return format_timestamp(datetime.now(UTC))
 
 
+#: the one local member an inbox line may carry next to the signed event (see :func:`signed_part`)
+OPENED_KEY = "opened"
+
+
+def signed_part(line: JSONObject) -> JSONObject:
+    """The signed event of an inbox line: the line without our local ``opened`` annotation.
+
+    Incoming events that carry an ``opened`` member of their own are rejected on receive, so
+    stripping it never changes what the sender signed.
+    """
+    if OPENED_KEY not in line:
+        return line
+    return {k: v for k, v in line.items() if k != OPENED_KEY}
+
+
 @dataclass(frozen=True, slots=True)
 class InboxEvent:
     """A verified event as it sits in ``inbox/<peer>.jsonl``.
 
-    ``encrypted`` is True for bodies sealed by a newer peer (``enc`` field) that this version
-    cannot open: the event is kept (its signature verified) but :attr:`text` is ``None``.
+    The line is the signed event exactly as the relay stored it (still verifiable), plus, for sealed
+    events and downgrades, a local ``opened`` member written on receive:
+    ``{"sealed": true, "body": <plaintext>}`` when it opened, ``{"sealed": true, "decryptable":
+    false, "error": <code>}`` when it did not, ``{"sealed": false, "downgraded": true}`` for a
+    plaintext body from a peer whose pinned card could have sealed. :attr:`body` is the readable body.
     """
 
     peer: str
     event: JSONObject
+
+    @property
+    def _opened(self) -> JSONObject:
+        value = self.event.get(OPENED_KEY)
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def signed_event(self) -> JSONObject:
+        return signed_part(self.event)
 
     @property
     def event_id(self) -> str:
@@ -72,12 +108,31 @@ class InboxEvent:
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     @property
-    def body(self) -> JSON:
-        return self.event.get("body")
+    def sealed(self) -> bool:
+        """True when the body travelled sealed (``enc``), whether or not it opened."""
+        return "enc" in self.event
+
+    @property
+    def decryptable(self) -> bool:
+        """False for a sealed body we could not open (kept, verified, shown as unreadable)."""
+        return not self.sealed or "body" in self._opened
+
+    @property
+    def downgraded(self) -> bool:
+        """True for a plaintext body from a peer whose pinned card has a ``dh_pubkey``."""
+        return self._opened.get("downgraded") is True
 
     @property
     def encrypted(self) -> bool:
-        return "enc" in self.event
+        """True when the body is sealed and could not be opened (no readable body)."""
+        return not self.decryptable
+
+    @property
+    def body(self) -> JSON:
+        """The readable body: the opened plaintext of a sealed event, else the event's body."""
+        if self.sealed:
+            return self._opened.get("body")
+        return self.event.get("body")
 
     @property
     def sender_did(self) -> str:
@@ -90,15 +145,25 @@ class InboxEvent:
 
     @property
     def text(self) -> str | None:
-        """The body as text: strings as-is, other JSON compact; ``None`` when encrypted."""
+        """The body as text: strings as-is, other JSON compact; ``None`` when it cannot be opened."""
         if self.encrypted:
             return None
         body = self.body
         return body if isinstance(body, str) else dump_line(body).decode("utf-8").rstrip("\n")
 
     def to_json(self) -> JSONObject:
-        """The event plus local annotations (``peer``, ``verified``, ``encrypted``)."""
-        return {"peer": self.peer, "verified": True, "encrypted": self.encrypted, "event": self.event}
+        """The signed event plus local annotations (``peer``, ``verified``, ``sealed``, ``downgraded``...)."""
+        data: JSONObject = {
+            "peer": self.peer,
+            "verified": True,
+            "encrypted": self.encrypted,
+            "sealed": self.sealed,
+            "decryptable": self.decryptable,
+            "downgraded": self.downgraded,
+            "body": self.body,
+            "event": self.signed_event,
+        }
+        return data
 
 
 @dataclass(slots=True)

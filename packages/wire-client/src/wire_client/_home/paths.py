@@ -164,6 +164,11 @@ class WireHome:
         return self.state_dir / "outbox-cursors.json"
 
     @property
+    def reintroduce_marker(self) -> Path:
+        """Present while our card changed (e.g. gained ``dh_pubkey``) and peers have not been told yet."""
+        return self.state_dir / "reintroduce-pending"
+
+    @property
     def rejected_log(self) -> Path:
         return self.state_dir / "rejected.jsonl"
 

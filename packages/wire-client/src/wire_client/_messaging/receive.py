@@ -39,6 +39,8 @@ from wire_client._home.trust import TrustStore
 from wire_client._messaging.ack import Acknowledger
 from wire_client._messaging.addressing import addressed_to_us
 from wire_client._messaging.hook import PairingContext, PairingDecision, PairingHandler, PassThrough, is_hooked
+from wire_client._messaging.probes import ProbeDesk
+from wire_client._messaging.sealing import Opener, refuse_plaintext
 from wire_client._relay.client import RelayPool
 from wire_protocol import (
     JSON,
@@ -114,6 +116,7 @@ class Puller:
         *,
         pairing_handler: PairingHandler | None = None,
         on_inbox: Callable[[list[InboxEvent]], None] | None = None,
+        probes: ProbeDesk | None = None,
     ) -> None:
         self.home = home
         self.identity = identity
@@ -125,6 +128,8 @@ class Puller:
         self.held = EventLog(home.held_dir)
         self.pairing_handler: PairingHandler = pairing_handler or PassThrough()
         self.on_inbox = on_inbox
+        self.probes = probes
+        self.opener = Opener(identity, self.trust, refuse_plaintext=refuse_plaintext(home))
         self._trust_seen: dict[str, int] = {}
         self.acks = Acknowledger(pool)
 
@@ -214,7 +219,13 @@ class Puller:
             return Rejection(event_id, sender, "unknown_kind", f"unknown_kind={kind}", blocking=True)
         if not self._for_us(event, verified.sender_handle):
             return self._not_for_us(event, event_id, sender)
-        to_inbox.setdefault(verified.sender_handle, []).append(event)
+        if self.probes is not None and await self.probes.handle(verified):
+            report.consumed += 1  # a probe (answered) or a probe answer (recorded for `wire ping`)
+            return None
+        opened = self.opener.open(verified, event)  # verified and addressed to us: now open it
+        if opened.refusal is not None:
+            return Rejection(event_id, sender, *opened.refusal, blocking=False)
+        to_inbox.setdefault(verified.sender_handle, []).append(opened.line)
         return None
 
     def _refused(self, did: str) -> bool:
@@ -286,7 +297,7 @@ class Puller:
             verified: list[JSONObject] = []
             for event in held:
                 try:
-                    verify_event(event, self.trust)
+                    checked = verify_event(event, self.trust)
                 except VerificationError as exc:
                     if exc.transient:
                         keep.append(event)
@@ -295,7 +306,11 @@ class Puller:
                             [Rejection(str(event.get("event_id")), name, exc.code, exc.message, False)]
                         )
                     continue
-                verified.append(event)
+                opened = self.opener.open(checked, event)
+                if opened.refusal is not None:
+                    self._log_rejections([Rejection(str(event.get("event_id")), name, *opened.refusal, False)])
+                    continue
+                verified.append(opened.line)
             fresh = self.inbox.append(name, verified)
             self.held.replace(name, keep)
             released.extend(InboxEvent(peer=name, event=e) for e in fresh)

@@ -24,6 +24,7 @@ from wire_client._home.mailbox import OutboxCursor, OutboxStore, SentLog, async_
 from wire_client._home.paths import WireHome, safe_peer_name
 from wire_client._home.trust import TrustStore
 from wire_client._messaging.retry import RETRY_WINDOW, RetryIndex, retry_key
+from wire_client._messaging.sealing import seal_to_peer, sealing_card
 from wire_client._relay.client import PostResult, RelayPool
 from wire_protocol import (
     DID_PREFIX,
@@ -129,20 +130,27 @@ class Sender:
         kind: int | None = None,
         time_sensitive_until: datetime | timedelta | str | None = None,
     ) -> JSONObject:
-        """A signed event addressed to ``peer``: ``to`` is its full pinned DID (receivers check it)."""
+        """A signed event addressed to ``peer``'s full pinned DID (receivers check it), its body sealed
+        when the peer's pinned card can open it. A body too large to seal or a bad ``dh_pubkey`` raise
+        here, before anything is posted (never a plaintext fallback).
+        """
         now = datetime.now(UTC)
         record = self.trust.get(peer)
         to = record.did if record is not None and record.did else f"{DID_PREFIX}{bare_handle(peer)}"
         try:
+            resolved_kind = kind if kind is not None else kind_for_name(type)
+            card = sealing_card(self.trust, bare_handle(peer), resolved_kind)
             event = build_event(
                 from_did=self.identity.did,
-                to=to,
+                to=card.did if card is not None else to,
                 type=type,
-                kind=kind if kind is not None else kind_for_name(type),
+                kind=resolved_kind,
                 body=body,
                 timestamp=now,
                 time_sensitive_until=parse_deadline(time_sensitive_until, now),
             )
+            if card is not None:
+                event = seal_to_peer(event, self.identity, card)
             signed = sign_event(event, self.identity.key, self.identity.did)
         except EventError as exc:
             raise WireClientError(f"cannot build the event: {exc.message}") from exc

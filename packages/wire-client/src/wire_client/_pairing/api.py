@@ -382,6 +382,26 @@ class Pairing:
                 announced.append(peer.handle)
         return RotateResult(old.slot_id, new.slot_id, new.relay_url, tuple(announced), tuple(failed), handle_moved)
 
+    async def reintroduce(self) -> list[str]:
+        """Send our current signed card to every paired peer (a refresh ``pair_drop``, same slots).
+
+        Peers re-pin it when it is signed by the key they pinned (``_refresh``); that is how they
+        learn our ``dh_pubkey`` and start sealing to us. Returns the handles it reached.
+        """
+        mine = self.parts.relay_state.self_endpoints()
+        reached: list[str] = []
+        for peer in self._reachable_peers():
+            local = same_machine(peer.endpoints, mine)
+            body = drop_body(self.parts.identity, advertised_endpoints(mine, include_local=local))
+            event = sign_pairing_event(self.parts.identity, peer.did, EventType.PAIR_DROP, body)
+            try:
+                if (await self.parts.sender.send_signed(peer.handle, event)).delivered:
+                    reached.append(peer.handle)
+            except WireClientError:
+                continue
+        self.parts.identity.home.reintroduce_marker.unlink(missing_ok=True)
+        return reached
+
     async def _move_directory_entry(self, old: Endpoint, new: Endpoint) -> bool:
         """Point our claimed nick at the new slot, proving the old one; False when nothing was claimed there."""
         client = self.parts.pool.client(old.relay_url)

@@ -192,9 +192,13 @@ class WirePairingHandler:
         endpoints = _checked_coords(context, handle, event.get("body"), "refresh")
         if not endpoints:
             return PairingDecision.CONSUMED
+        pinned_keys = context.trust.keys_for(handle) or ()
+        if not any(k.public_key == card.public_key and k.active for k in pinned_keys):
+            InboundStore(context.home).report(handle, "refresh_key_changed", "card update with another Ed25519 key")
+            return PairingDecision.CONSUMED
         if not _accept(context, handle, endpoints):
             return PairingDecision.CONTINUE  # a replay of coordinates the peer already left
-        context.trust.pin_card(card, Tier.VERIFIED)  # same DID + same key: picks up profile changes
+        context.trust.pin_card(card, Tier.VERIFIED)  # same DID + same key: picks up profile and dh_pubkey changes
         context.relay_state.pin_peer_endpoints(handle, endpoints)
         await send_ack(self.sender, handle, card.did)
         return PairingDecision.CONTINUE
