@@ -106,7 +106,8 @@ async def outbox_burst(bob: WireAgent, watcher: InboxWatcher, burst: int) -> dic
     arrived_ids = await wait_ids(watcher, burst, 120)
     done = time.perf_counter()
     inbox = [json.loads(line) for line in bob_inbox_tail(watcher, burst)]
-    bodies = [event.get("body") for event in inbox]
+    # a sealed event keeps its ciphertext in ``body``; the inbox line's ``opened`` holds what was sent
+    bodies = [event.get("opened", {}).get("body", event.get("body")) for event in inbox]
     return {
         "messages": burst,
         "complete_seconds": round(done - started, 2),
