@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import stat
 import subprocess
 from pathlib import Path
@@ -49,17 +48,36 @@ async def test_relay_answers_are_read_with_a_bound(hostile_relay: HostileRelay, 
         return response
 
     hostile_relay.routes["GET /.well-known/wire/agent"] = enormous
-    process = victim.popen("whois", f"big@{hostile_relay.url.removeprefix('http://')}", "--json")
-    with process:
-        _, status, usage = await asyncio.wait_for(asyncio.to_thread(os.wait4, process.pid, 0), timeout=60)
-        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: tell Popen
-        assert process.stdout is not None
-        assert process.stderr is not None
-        out, err = process.stdout.read(), process.stderr.read()
+    # The CLI's own peak memory: VmHWM of its address space, read at exit. (ru_maxrss from wait4 is
+    # no good here: Linux carries the forking parent's high-water mark into the child, and pytest
+    # itself holds hundreds of MB late in a full run.)
+    peak_file = tmp_path / "peak-rss.txt"
+    launcher = (
+        "import atexit, runpy, sys\n"
+        "path = sys.argv[1]\n"
+        "def peak():\n"
+        "    with open('/proc/self/status') as status, open(path, 'w') as out:\n"
+        "        out.write(next(line for line in status if line.startswith('VmHWM:')).split()[1])\n"
+        "atexit.register(peak)\n"
+        "sys.argv = ['wire', *sys.argv[2:]]\n"
+        "runpy.run_module('wire_cli', run_name='__main__')\n"
+    )
+    argv = [str(Path(WIRE).with_name("python")), "-c", launcher, str(peak_file)]
+    argv += ["whois", f"big@{hostile_relay.url.removeprefix('http://')}", "--json"]
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=victim.environ(),
+        cwd=victim.user_home,
+    )
+    out_bytes, err_bytes = await asyncio.wait_for(process.communicate(), timeout=60)
+    out, err = out_bytes.decode(errors="replace"), err_bytes.decode(errors="replace")
     assert "Traceback" not in err, err
-    assert os.waitstatus_to_exitcode(status) != 0
+    assert process.returncode != 0
     assert "too large" in (out + err).lower()
-    assert usage.ru_maxrss < 200 * 1024, f"peak RSS {usage.ru_maxrss} KiB"
+    peak_kib = int(peak_file.read_text())
+    assert peak_kib < 200 * 1024, f"peak RSS {peak_kib} KiB"
 
 
 def _modes(root: Path) -> dict[str, int]:
