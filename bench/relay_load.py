@@ -167,6 +167,23 @@ async def run_batch(url: str, slots: list[tuple[str, str]], duration: float, bat
     return phase
 
 
+async def slot_event_ids(session: aiohttp.ClientSession, url: str, slot_id: str, token: str) -> list[str]:
+    """Every event id stored in one slot, in order, listed page by page (bounded in pages)."""
+    seen: list[str] = []
+    since = ""
+    for _page in range(100_000):  # far more pages than a bench run can store
+        query = f"?limit=1000&since={since}" if since else "?limit=1000"
+        async with session.get(
+            f"{url}/v1/events/{slot_id}{query}", headers={"Authorization": f"Bearer {token}"}
+        ) as resp:
+            page = await resp.json()
+        seen += [e["event_id"] for e in page]
+        if len(page) < 1000:
+            break
+        since = page[-1]["event_id"]
+    return seen
+
+
 async def verify(url: str, slots: list[tuple[str, str]], phases: list[Phase]) -> tuple[int, int]:
     """(acknowledged, missing-or-duplicated) over all phases."""
     expected: dict[int, set[str]] = {}
@@ -176,18 +193,7 @@ async def verify(url: str, slots: list[tuple[str, str]], phases: list[Phase]) ->
     bad = 0
     async with aiohttp.ClientSession() as session:
         for index, (slot_id, token) in enumerate(slots):
-            seen: list[str] = []
-            since = ""
-            while True:
-                query = f"?limit=1000&since={since}" if since else "?limit=1000"
-                async with session.get(
-                    f"{url}/v1/events/{slot_id}{query}", headers={"Authorization": f"Bearer {token}"}
-                ) as resp:
-                    page = await resp.json()
-                seen += [e["event_id"] for e in page]
-                if len(page) < 1000:
-                    break
-                since = page[-1]["event_id"]
+            seen = await slot_event_ids(session, url, slot_id, token)
             bad += len(seen) - len(set(seen)) + len(expected.get(index, set()) - set(seen))
     return sum(len(v) for v in expected.values()), bad
 

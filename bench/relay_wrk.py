@@ -33,6 +33,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from relay_load import slot_event_ids
 from tests.helpers.postgres import PostgresServer, start_server
 from tests.helpers.relay_process import RelayProcess
 
@@ -84,21 +85,8 @@ async def allocate(url: str, n: int) -> list[tuple[str, str]]:
 
 
 async def stored_ids(url: str, slots: list[tuple[str, str]]) -> list[str]:
-    seen: list[str] = []
     async with aiohttp.ClientSession() as session:
-        for slot_id, token in slots:
-            since = ""
-            for _page in range(100_000):  # bounded: far more pages than a bench run can store
-                query = f"?limit=1000&since={since}" if since else "?limit=1000"
-                async with session.get(
-                    f"{url}/v1/events/{slot_id}{query}", headers={"Authorization": f"Bearer {token}"}
-                ) as resp:
-                    page = await resp.json()
-                seen += [e["event_id"] for e in page]
-                if len(page) < 1000:
-                    break
-                since = page[-1]["event_id"]
-    return seen
+        return [i for slot_id, token in slots for i in await slot_event_ids(session, url, slot_id, token)]
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
