@@ -13,8 +13,8 @@ import pytest
 from tests.helpers.agents import paired_agents
 from tests.helpers.relay_process import RelayProcess
 from wire_client import WireAgent, WireClientError
-from wire_client._relay.client import RelayInfo
 from wire_client._home.files import read_jsonl
+from wire_client._relay.client import RelayInfo
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -51,7 +51,8 @@ async def test_send_many_delivers_a_burst_in_batches_once_and_in_order(own_relay
 async def test_push_batches_follow_the_relays_advertised_limit_within_our_ceiling(
     own_relay: RelayProcess, tmp_path: Path, advertised: int | None, posts: int
 ) -> None:
-    """300 → 1,500 events (chunks of 1,000 + 500) in 4 + 2 posts; an absurd limit is capped at our 1,000; none stated → 200 a post."""
+    """300: 1,500 events (chunks of 1,000 + 500) in 4 + 2 posts; an absurd limit is capped at our
+    1,000; none stated: 200 a post."""
     alice, bob = await paired_agents(tmp_path, own_relay.url, "alice", "bob")
     async with alice, bob:
         client = bob.sender.pool.client(own_relay.url)
@@ -71,7 +72,7 @@ async def test_send_many_checks_every_body_before_queuing_any(own_relay: RelayPr
     async with alice, bob:
         bodies: list[object] = [f"fine {i}" for i in range(2500)]
         bodies[2100] = "x" * 70_000  # too large to seal: found although it is past the first chunk
-        with pytest.raises(WireClientError, match="body 2100 .*nothing was queued"):
+        with pytest.raises(WireClientError, match=r"body 2100 .*nothing was queued"):
             await bob.send_many("alice", bodies)  # type: ignore[arg-type]
         assert not bob.home.outbox_path("alice").exists() or bob.home.outbox_path("alice").read_bytes() == b""
         assert await _inbox_bodies(alice) == []

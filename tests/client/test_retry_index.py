@@ -30,7 +30,9 @@ def test_same_key_inside_the_window_is_the_earlier_send(tmp_path: Path) -> None:
     index = RetryIndex(WireHome.at(tmp_path))
     assert index.claim(_key(1), "e1") is None
     earlier = index.claim(_key(1), "e2")
-    assert earlier is not None and earlier.event_id == "e1" and 0 <= earlier.age_seconds < 5
+    assert earlier is not None
+    assert earlier.event_id == "e1"
+    assert 0 <= earlier.age_seconds < 5
     assert index.claim(_key(2), "e3") is None  # another body is another message
 
 
@@ -41,7 +43,8 @@ def test_the_window_ends_and_a_new_send_takes_the_key(tmp_path: Path, monkeypatc
     assert index.claim(_key(1), "e1") is None
     clock[0] += retry.RETRY_WINDOW - 1
     earlier = index.claim(_key(1), "e2")
-    assert earlier is not None and earlier.event_id == "e1"  # the window runs from the first send
+    assert earlier is not None
+    assert earlier.event_id == "e1"
     clock[0] += 2
     assert index.claim(_key(1), "e3") is None
     clock[0] += 1
@@ -70,7 +73,8 @@ def test_an_index_survives_a_process_restart(tmp_path: Path) -> None:
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
     earlier = RetryIndex(WireHome.at(tmp_path)).claim(_key(1), "e2")
-    assert earlier is not None and earlier.event_id == "from-the-other-process"
+    assert earlier is not None
+    assert earlier.event_id == "from-the-other-process"
 
 
 def test_a_second_process_sees_claims_made_after_it_loaded(tmp_path: Path) -> None:
@@ -80,8 +84,10 @@ def test_a_second_process_sees_claims_made_after_it_loaded(tmp_path: Path) -> No
     assert first.claim(_key(1), "e1") is None
     assert second.claim(_key(2), "e2") is None
     earlier_first, earlier_second = first.claim(_key(2), "x"), second.claim(_key(1), "x")
-    assert earlier_first is not None and earlier_first.event_id == "e2"
-    assert earlier_second is not None and earlier_second.event_id == "e1"
+    assert earlier_first is not None
+    assert earlier_first.event_id == "e2"
+    assert earlier_second is not None
+    assert earlier_second.event_id == "e1"
 
 
 def test_a_torn_last_line_is_skipped_and_the_next_claim_starts_a_clean_line(tmp_path: Path) -> None:
@@ -95,7 +101,8 @@ def test_a_torn_last_line_is_skipped_and_the_next_claim_starts_a_clean_line(tmp_
     assert fresh.claim(_key(1), "x") is not None
     assert fresh.claim(_key(9), "e9") is None  # the torn claim never happened
     reader = RetryIndex(home)
-    assert reader.claim(_key(2), "x") is not None and reader.claim(_key(9), "x") is not None
+    assert reader.claim(_key(2), "x") is not None
+    assert reader.claim(_key(9), "x") is not None
     with pytest.raises(json.JSONDecodeError):
         json.loads(_lines(index)[1])  # the fragment stays as one unreadable line of its own
 
@@ -107,7 +114,8 @@ def test_a_claim_appends_instead_of_rewriting(tmp_path: Path) -> None:
     for n in range(1, 50):
         assert index.claim(_key(n), f"e{n}") is None
     assert index.path.stat().st_ino == inode  # the same file, grown, never replaced
-    assert index.path.stat().st_size > size and len(_lines(index)) == 50
+    assert index.path.stat().st_size > size
+    assert len(_lines(index)) == 50
 
 
 def test_the_index_stays_bounded(tmp_path: Path) -> None:
@@ -134,6 +142,7 @@ def test_the_former_whole_file_index_is_carried_over(tmp_path: Path) -> None:
     )
     index = RetryIndex(home)
     earlier = index.claim(_key(1), "new")
-    assert earlier is not None and earlier.event_id == "old"
+    assert earlier is not None
+    assert earlier.event_id == "old"
     assert index.claim(_key(2), "new") is None  # outside the window: gone
     assert not legacy.exists()
