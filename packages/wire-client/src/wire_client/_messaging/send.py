@@ -482,10 +482,12 @@ class Sender:
                     except WireClientError as exc:
                         problem = exc.message
                     else:
-                        signed_here = signed_here or signed is not record
+                        fresh = signed is not record
+                        signed_here = signed_here or fresh
                         batch.append(signed)
                         ends.append(line_end)
-                        size += len(compact_json(signed))
+                        # a line queued signed is the event's compact JSON already: its length is the size
+                        size += len(compact_json(signed)) if fresh else line_end - line_offset
             if problem is not None:
                 reason = f"outbox line at byte {line_offset} {problem}"
                 rejected.append(SendResult("", "rejected", peer, reason=reason))
