@@ -429,12 +429,14 @@ class SentLog:
 
 @contextlib.asynccontextmanager
 async def async_locked(path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> AsyncIterator[None]:
-    """Cross-process lock of ``path`` taken without blocking the event loop (polls every 2 ms)."""
+    """Cross-process lock of ``path`` taken without blocking the event loop (polls from every 2 ms,
+    backing off to every 50 ms while another process holds it for long, e.g. through a burst)."""
     lock_file = lock_path_for(path)
     make_private_dirs(lock_file.parent)
     lock = filelock.FileLock(lock_file, mode=FILE_MODE, preserve_lock_file=True)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + lock_timeout
+    delay = 0.002
     while True:
         try:
             lock.acquire(blocking=False)
@@ -445,7 +447,8 @@ async def async_locked(path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
                     f"could not lock {path} within {lock_timeout:g}s: another wire process holds {lock_file}",
                     lock_path=str(lock_file),
                 ) from None
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 0.05)
     try:
         yield
     finally:
