@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,41 @@ def test_the_former_whole_file_index_is_carried_over(tmp_path: Path) -> None:
     assert earlier.event_id == "old"
     assert index.claim(_key(2), "new") is None  # outside the window: gone
     assert not legacy.exists()
+
+
+def test_concurrent_processes_claim_each_key_once(tmp_path: Path) -> None:
+    """Four processes race through the same 1,000 keys (under the live bound) from one start: each won once."""
+    script = textwrap.dedent(
+        f"""
+        import json, sys, time
+        from pathlib import Path
+        from wire_client import WireHome
+        from wire_client._messaging.retry import RetryIndex, retry_key
+        index = RetryIndex(WireHome.at(Path({str(tmp_path)!r})))
+        keys = [retry_key("alice", "claim", None, f"body {{n}}", None) for n in range(1000)]
+        index.claim(retry_key("warm", "claim", None, sys.argv[1], None), "warm")
+        go = Path({str(tmp_path / "go")!r})
+        while not go.exists():
+            time.sleep(0.001)
+        won = [n for n, key in enumerate(keys) if index.claim(key, f"p{{sys.argv[1]}}-{{n}}") is None]
+        print(json.dumps(won))
+        """
+    )
+    racers = [
+        subprocess.Popen([sys.executable, "-c", script, str(p)], stdout=subprocess.PIPE, text=True) for p in range(4)
+    ]
+    ready = RetryIndex(WireHome.at(tmp_path)).path
+    wins: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not (ready.exists() and len(ready.read_text().splitlines()) >= 4):  # all four warmed up
+            assert time.monotonic() < deadline, "the racers did not start"
+            time.sleep(0.01)
+    finally:
+        (tmp_path / "go").touch()  # never leave a racer waiting
+        outputs = [racer.communicate(timeout=60)[0] for racer in racers]
+    for racer, out in zip(racers, outputs, strict=True):
+        assert racer.returncode == 0
+        wins.extend(json.loads(out))
+    assert sorted(wins) == list(range(1000))
+    assert len(_lines(RetryIndex(WireHome.at(tmp_path)))) == 1004  # one claim line per key, no more

@@ -17,18 +17,24 @@ lines it is rewritten atomically with the live keys only, so the file stays boun
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
-from wire_client._errors import HomeError
+from wire_client._errors import HomeError, LockTimeoutError
 from wire_client._home.files import (
+    DEFAULT_LOCK_TIMEOUT,
+    FILE_MODE,
     append_lines_unlocked,
     atomic_write_bytes,
     dump_line,
-    locked,
+    lock_path_for,
     make_private_dirs,
     read_json,
     read_jsonl,
@@ -78,11 +84,12 @@ class RetryIndex:
         self._inode = 0
         self._offset = 0
         self._lines = 0
+        self._lock = _KeptLock(lock_path_for(self.path))
 
     def claim(self, key: str, event_id: str) -> EarlierSend | None:
         """The earlier send for ``key`` inside the window; else record ``event_id`` under it and ``None``."""
         make_private_dirs(self.path.parent)
-        with locked(self.path):
+        with self._lock.held():
             now = time.time()
             self._catch_up()
             earlier = self._entries.get(key)
@@ -97,7 +104,7 @@ class RetryIndex:
     def release(self, key: str, event_id: str) -> None:
         """Forget ``key`` when ``event_id`` never left (refused, or the send failed): a retry then sends."""
         make_private_dirs(self.path.parent)
-        with locked(self.path):
+        with self._lock.held():
             self._catch_up()
             if self._entries.get(key, ("", 0.0))[0] != event_id:
                 return
@@ -184,3 +191,53 @@ class RetryIndex:
 
 def _at(value: JSON) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+class _KeptLock:
+    """The same ``flock`` on the same hidden lock file as :func:`wire_client._home.files.locked`, with
+    the descriptor kept open between claims (a send takes it once; the generic lock costs more than the
+    claim itself). Reopened after a fork or when the lock file was replaced."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._pid = 0
+
+    @contextlib.contextmanager
+    def held(self, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
+        fd = self._descriptor()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LockTimeoutError(
+                        f"could not lock {self.path} within {timeout:g}s: another wire process holds it",
+                        lock_path=str(self.path),
+                    ) from None
+                time.sleep(0.001)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _descriptor(self) -> int:
+        if self._fd is not None and self._pid == os.getpid():
+            try:
+                if os.fstat(self._fd).st_ino == os.stat(self.path).st_ino:
+                    return self._fd
+            except FileNotFoundError:
+                pass
+            os.close(self._fd)
+        self._fd = None
+        make_private_dirs(self.path.parent)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+        self._pid = os.getpid()
+        return self._fd
+
+    def __del__(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
