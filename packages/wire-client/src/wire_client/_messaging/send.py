@@ -300,7 +300,13 @@ class Sender:
         async with self._lock(peer), async_locked(self.outbox.push_lock_target(peer)):
             for start in range(0, len(bodies), SEND_MANY_CHUNK):
                 part = bodies[start : start + SEND_MANY_CHUNK]
-                chunk = first if start == 0 else [self.build(peer, body, type=type, kind=kind) for body in part]
+                try:
+                    chunk = first if start == 0 else [self.build(peer, body, type=type, kind=kind) for body in part]
+                except WireClientError as exc:  # only if the peer's card changed mid-burst: say what left
+                    raise WireClientError(
+                        f"{exc.message} (in bodies {start:,} to {start + SEND_MANY_CHUNK - 1:,}); the {start:,} "
+                        "bodies before them were queued and are delivered in order"
+                    ) from exc
                 self.outbox.enqueue_many(peer, chunk)
                 events.extend(chunk)
                 if start == 0 or peer not in self._stuck:  # once a push is stuck, queue the rest without retrying
