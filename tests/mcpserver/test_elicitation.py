@@ -204,6 +204,17 @@ async def test_every_pinning_path_asks_the_operator_and_only_their_yes_pins(
         assert ok(await me.call("wire_forget", name=mallory.handle))["removed"] is True
         assert mallory.did not in await me.pinned()
 
+        # dialing someone new pins the directory's card before the request leaves: asked too
+        dave = await HostilePeer(unique("dave"), relay.url).allocate()
+        dave_address = await dave.claim()
+        me.operator.will(_decline(), _yes())
+        assert "declined" in error_text(await me.call("wire_dial", name=dave_address))
+        assert _key_sha256(dave) in me.operator.prompts[-1]
+        assert dave.did not in await me.pinned()
+        assert await dave.inbox() == []
+        assert ok(await me.call("wire_dial", name=dave_address))["status"] == "drop_sent"
+        await dave.wait_for(lambda e: e.get("type") == "pair_drop")
+
         # an invite pins its issuer: declined → nothing pinned, nothing sent; yes → our drop reaches them
         issuer = await HostilePeer(unique("issuer"), relay.url).allocate()
         invite = mint_invite(key=issuer.key, card=issuer.card, relay_url=relay.url, slot_id=issuer.slot_id,

@@ -14,10 +14,17 @@ from typing import Any
 from mcp.server.mcpserver.exceptions import ToolError
 
 from wire_client import WireAgent
-from wire_mcp.consent import Subject
+from wire_mcp.consent import Subject, peer_text
 from wire_protocol import INVITE_URL_PREFIX, AgentCard, CardError, InviteError, parse_invite, verify_card
 
-__all__ = ["invite_subject", "pending_subject", "pinned_subject", "resolve_invite_url", "sas_subject"]
+__all__ = [
+    "directory_subject",
+    "invite_subject",
+    "pending_subject",
+    "pinned_subject",
+    "resolve_invite_url",
+    "sas_subject",
+]
 
 _PAIR = "PAIR WITH"
 _PROFILE_FIELDS = 3
@@ -51,6 +58,15 @@ def pending_subject(agent: WireAgent, name: str) -> Subject:
     if card is None:
         raise ToolError(f"the pair request from {request.peer_did} carries no valid card; reject it")
     return Subject(_PAIR, card.did, card.public_key, _claimed(card, request.peer_handle), effect=_PAIR_EFFECT)
+
+
+def directory_subject(card: AgentCard, address: str) -> Subject:
+    """The card a directory gives for ``address`` (its signature checked): dialing pins it."""
+    effect = (
+        f"Dialing {peer_text(address, 120)} pins this key and sends it a signed pair request; "
+        "once they accept, it can message your agent and receive its messages."
+    )
+    return Subject(_PAIR, card.did, card.public_key, _claimed(card, None), effect=effect)
 
 
 def pinned_subject(agent: WireAgent, name: str) -> Subject:

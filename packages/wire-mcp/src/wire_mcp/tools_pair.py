@@ -20,7 +20,15 @@ from wire_mcp.consent import elicitation_available
 from wire_mcp.models import AcceptOut, DialOut, ForgetOut, InviteOut, PairOut, PendingOut, RejectOut
 from wire_mcp.results import ToolSpec, guarded, reply
 from wire_mcp.runtime import Runtime
-from wire_mcp.subjects import invite_subject, pending_subject, pinned_subject, resolve_invite_url, sas_subject
+from wire_mcp.subjects import (
+    directory_subject,
+    invite_subject,
+    pending_subject,
+    pinned_subject,
+    resolve_invite_url,
+    sas_subject,
+)
+from wire_protocol import display_handle_from_did
 
 __all__ = ["pair_tools"]
 
@@ -189,10 +197,13 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
         ctx: Ctx = None,
     ) -> Annotated[CallToolResult, DialOut]:
         agent = rt.agent()
-        approve = await _approve_pending_dial(rt, agent, ctx, name, relay_url, operator_approved=operator_approved)
+        approve, approved = await _dial_consent(rt, agent, ctx, name, relay_url, operator_approved=operator_approved)
         result = await agent.pairing.dial(
             name, message, relay_url=relay_url, approve_pending=approve, allow_unproven=allow_unproven
         )
+        if approved is not None and result.peer_did not in (None, approved) and result.resolved_handle:
+            await agent.pairing.forget(result.resolved_handle)  # the directory changed its answer: keep nothing
+            raise ToolError(f"{name} resolved to {result.peer_did}, not {approved} as the operator approved; unpinned")
         data: dict[str, Any] = result.to_json()
         status = str(data.get("status"))
         if status == "not_found":
@@ -309,22 +320,31 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
     ]
 
 
-async def _approve_pending_dial(
+async def _dial_consent(
     rt: Runtime, agent: WireAgent, ctx: Ctx, name: str, relay_url: str | None, *, operator_approved: bool
-) -> bool:
-    """May ``wire_dial`` accept a pending request from ``name``? Without a host prompt: the flag, as
-    before. With one: ask the operator when ``name`` resolves to a pending requester; else False (a
-    request arriving meanwhile then makes the dial stop and ask, never accept silently)."""
+) -> tuple[bool, str | None]:
+    """``(approve_pending, approved DID)`` for ``wire_dial``.
+
+    Without a host prompt: the flag decides whether a pending request may be accepted, as before.
+    With one, dialing ``nick@domain`` that pins someone new asks the operator first: the pending
+    requester's card when there is one (dialing accepts it), else the card the directory gives (the
+    dial pins it before the request leaves). Pinned peers and this user's own local sessions add no
+    new trust and are not asked about.
+    """
     if not elicitation_available(ctx):
-        return operator_approved
-    if "@" not in name or not agent.pairing.pending():
-        return False
+        return operator_approved, None
+    if "@" not in name:
+        return False, None
     resolved = await agent.pairing.resolve(name, relay_url)
-    if not resolved.did or agent.pairing.inbound.find(resolved.did) is None:
-        return False
-    subject = pending_subject(agent, resolved.did)
+    pending = agent.pairing.inbound.find(resolved.did) is not None
+    if pending:
+        subject = pending_subject(agent, resolved.did)
+    elif resolved.card is None or agent.trust.get(display_handle_from_did(resolved.did)) is not None:
+        return False, None  # nothing new to pin: the dial reports what it finds
+    else:
+        subject = directory_subject(resolved.card, name)
     await rt.consent.require(ctx, subject, operator_approved=operator_approved, refusal="")
-    return True
+    return pending, subject.did
 
 
 async def _sas_digits_from_operator(rt: Runtime, agent: WireAgent, ctx: Ctx, session_id: str) -> str:
