@@ -257,6 +257,12 @@ async def test_2026_clients_are_asked_through_input_required(tmp_path: Path, rel
         assert len(me.operator.prompts) == 3
         assert all(carol.did in prompt for prompt in me.operator.prompts)
 
+        digits, (result, guest_did) = await _sas_round(me, relay, tmp_path, _yes())
+        assert ok(result)["state"] in ("paired", "finalizing")
+        assert f"{digits[:3]}-{digits[3:]}" in me.operator.prompts[-1]
+        await eventually(lambda: _has(me.pinned(), guest_did), within=15)
+        assert not [text for text in me.seen.texts if digits in text or f"{digits[:3]}-{digits[3:]}" in text]
+
 
 async def _sas_round(me: Victim, relay: RelayProcess, tmp_path: Path, answer: ElicitResult) -> tuple[str, Any]:
     """The victim hosts a SAS pairing, a wire-client guest joins; returns the guest's digits and the victim's

@@ -60,12 +60,14 @@ def pending_subject(agent: WireAgent, name: str) -> Subject:
     return Subject(_PAIR, card.did, card.public_key, _claimed(card, request.peer_handle), effect=_PAIR_EFFECT)
 
 
-def directory_subject(card: AgentCard, address: str) -> Subject:
+def directory_subject(card: AgentCard, address: str, *, proven: bool) -> Subject:
     """The card a directory gives for ``address`` (its signature checked): dialing pins it."""
     effect = (
         f"Dialing {peer_text(address, 120)} pins this key and sends it a signed pair request; "
         "once they accept, it can message your agent and receive its messages."
     )
+    if not proven:
+        effect += " WARNING: the directory cannot show that this DID itself claimed that name."
     return Subject(_PAIR, card.did, card.public_key, _claimed(card, None), effect=effect)
 
 

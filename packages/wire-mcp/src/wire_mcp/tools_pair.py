@@ -43,6 +43,7 @@ _CONFIRM = (
 #: the flag's description: on a host that can prompt its user, the prompt decides and this counts for nothing
 _APPROVED = {"description": "true only once the operator said yes; a host prompt, if any, decides instead"}
 Ctx = Context[Any, Any] | None
+_IDS = frozenset({"session_id", "code_phrase", "relay_url", "peer_did", "peer_handle"})  # never rewritten
 
 
 def _wait(seconds: float) -> float:
@@ -63,7 +64,7 @@ def _sas_reply(ctx: Ctx, status: SasStatus) -> CallToolResult:
 
 def _without_digits(value: Any, sas: str) -> Any:
     if isinstance(value, dict):
-        return {k: _without_digits(v, sas) for k, v in value.items() if k != "sas"}
+        return {k: v if k in _IDS else _without_digits(v, sas) for k, v in value.items() if k != "sas"}
     if isinstance(value, str):
         return value.replace(f"{sas[:3]}-{sas[3:]}", "<shown to the user>").replace(sas, "<shown to the user>")
     return value
@@ -164,7 +165,7 @@ def sas_tools(rt: Runtime) -> list[ToolSpec]:
         ),
         ToolSpec(
             "wire_pair_check",
-            "Progress of a SAS pairing; shows the SAS to compare when ready.",
+            "Progress of a SAS pairing; when ready, the code to compare (unless the host prompts its user).",
             wire_pair_check,
             {"max_wait_secs": _WAIT},
         ),
@@ -339,7 +340,7 @@ async def _dial_consent(
     elif resolved.card is None or agent.trust.get(display_handle_from_did(resolved.did)) is not None:
         return False, None  # nothing new to pin: the dial reports what it finds
     else:
-        subject = directory_subject(resolved.card, name)
+        subject = directory_subject(resolved.card, name, proven=resolved.proven)
     await rt.consent.require(ctx, subject, operator_approved=operator_approved, refusal="")
     return pending, subject.did
 
