@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -185,3 +186,19 @@ def test_concurrent_processes_claim_each_key_once(tmp_path: Path) -> None:
         wins.extend(json.loads(out))
     assert sorted(wins) == list(range(1000))
     assert len(_lines(RetryIndex(WireHome.at(tmp_path)))) == 1004  # one claim line per key, no more
+
+
+def test_threads_sharing_one_index_claim_each_key_once(tmp_path: Path) -> None:
+    index = RetryIndex(WireHome.at(tmp_path))
+    keys = [_key(n) for n in range(500)]
+    wins: list[list[int]] = [[] for _ in range(4)]
+
+    def race(me: int) -> None:
+        wins[me].extend(n for n, key in enumerate(keys) if index.claim(key, f"t{me}-{n}") is None)
+
+    threads = [threading.Thread(target=race, args=(me,)) for me in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(n for won in wins for n in won) == list(range(500))

@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -196,15 +197,28 @@ def _at(value: JSON) -> float:
 class _KeptLock:
     """The same ``flock`` on the same hidden lock file as :func:`wire_client._home.files.locked`, with
     the descriptor kept open between claims (a send takes it once; the generic lock costs more than the
-    claim itself). Reopened after a fork or when the lock file was replaced."""
+    claim itself). Reopened after a fork or when the lock file was replaced. A ``flock`` does not
+    exclude threads sharing the descriptor, so a thread lock is held around it too."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
         self._pid = 0
+        self._threads = threading.Lock()
 
     @contextlib.contextmanager
     def held(self, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
+        if not self._threads.acquire(timeout=timeout):
+            raise LockTimeoutError(f"could not lock {self.path} within {timeout:g}s (busy in this process)",
+                                   lock_path=str(self.path))  # fmt: skip
+        try:
+            with self._flocked(timeout):
+                yield
+        finally:
+            self._threads.release()
+
+    @contextlib.contextmanager
+    def _flocked(self, timeout: float) -> Iterator[None]:
         fd = self._descriptor()
         deadline = time.monotonic() + timeout
         while True:
