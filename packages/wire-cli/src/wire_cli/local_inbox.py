@@ -86,9 +86,9 @@ def pending(json_: bool = False, *, before: Callable[[Ctx], None] | None = None)
             before(ctx)
         local = ctx.local()
         fetch_first(ctx, local)
-        from wire_client import WireAgent
+        from wire_client import InboundStore  # what `agent.pairing.pending()` lists, without the pairing layer
 
-        requests = [r.to_json() for r in WireAgent(local.home, local.identity, transport="oneshot").pairing.pending()]
+        requests = [r.to_json() for r in InboundStore(local.home).list()]
 
         def human() -> None:
             if not requests:

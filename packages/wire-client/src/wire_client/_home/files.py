@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import filelock
-
 from wire_client._errors import HomeError, LockTimeoutError
 from wire_protocol import JSON, CanonicalizationError, loads
 
@@ -72,6 +70,8 @@ def lock_path_for(path: Path) -> Path:
 @contextlib.contextmanager
 def locked(path: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
     """Hold the exclusive cross-process lock of ``path`` for the ``with`` block."""
+    import filelock  # here, not at module level: reading a home needs no lock (the CLI's local verbs)
+
     lock_file = lock_path_for(path)
     make_private_dirs(lock_file.parent)
     lock = filelock.FileLock(lock_file, timeout=timeout, mode=FILE_MODE, preserve_lock_file=True)
