@@ -242,7 +242,9 @@ def test_local_verb_answers_byte_for_byte_like_the_typer_app(
 
 def _pretend_a_daemon_runs(home: Path) -> Path:
     """The pidfile of a running daemon (it names this test process: alive, and not fetching)."""
-    pidfile = home / "state" / "wire" / "daemon.pid"
+    from wire_client import WireHome
+
+    pidfile = WireHome.at(home).daemon_pid
     pidfile.parent.mkdir(parents=True, exist_ok=True)
     pidfile.write_text(json.dumps({"pid": os.getpid(), "started_at": "2026-01-01T00:00:00Z"}))
     return pidfile
