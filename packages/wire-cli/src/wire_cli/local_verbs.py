@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "DOCTOR_OFFLINE_FLAG",
@@ -35,8 +35,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Flag:
+class Flag(NamedTuple):
     """A boolean option: its spellings, the keyword it sets to ``True`` and its help text."""
 
     names: tuple[str, ...]
@@ -44,8 +43,7 @@ class Flag:
     help: str
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
+class Value(NamedTuple):
     """An option that takes a value (``--limit 5`` or ``--limit=5``) of type ``kind``."""
 
     names: tuple[str, ...]
@@ -55,16 +53,14 @@ class Value:
     default: str | int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Argument:
+class Argument(NamedTuple):
     """An optional positional argument."""
 
     dest: str
     help: str
 
 
-@dataclass(frozen=True, slots=True)
-class LocalVerb:
+class LocalVerb(NamedTuple):
     """``module.function(**options)`` does the verb's work (a typer-free module)."""
 
     module: str
