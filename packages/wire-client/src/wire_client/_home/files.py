@@ -21,7 +21,6 @@ import copy
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +117,8 @@ def dump_line(value: JSON) -> bytes:
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = FILE_MODE, fsync: bool = True) -> None:
     """Replace ``path`` with ``data`` atomically (temp file in the same dir + fsync + ``os.replace``)."""
     make_private_dirs(path.parent)
+    import tempfile  # here, not at module level: reading a home writes nothing
+
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)
