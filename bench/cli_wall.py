@@ -151,7 +151,30 @@ def start_daemon(home_root: Path) -> subprocess.Popen[bytes]:
             daemon.kill()
             raise SystemExit("alice's daemon did not start")
         time.sleep(0.05)
+    wait_idle(daemon.pid)
     return daemon
+
+
+def wait_idle(pid: int, *, quiet_for: float = 1.0, within: float = 15.0) -> None:
+    """Wait until ``pid`` has used no CPU for ``quiet_for`` s (its start-up pull is done); at most ``within`` s."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():  # not Linux: give it a moment instead
+        time.sleep(quiet_for)
+        return
+
+    def cpu_ticks() -> int:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    deadline = time.monotonic() + within
+    last, since = cpu_ticks(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = cpu_ticks()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_for:
+            return
 
 
 def summary(samples: tuple[list[float], list[float]]) -> dict[str, float]:
