@@ -211,6 +211,9 @@ if TYPE_CHECKING:
         PeerMatch as PeerMatch,
     )
     from wire_client._pairing.requests import (
+        InboundStore as InboundStore,
+    )
+    from wire_client._pairing.requests import (
         PendingRequest as PendingRequest,
     )
     from wire_client._pairing.results import (
@@ -356,6 +359,7 @@ _EXPORTS: dict[str, str] = {
     # wire_client._pairing.handler
     "DefaultPairingHandler": "wire_client._pairing.handler",
     # wire_client._pairing.requests
+    "InboundStore": "wire_client._pairing.requests",
     "PendingRequest": "wire_client._pairing.requests",
     # wire_client._pairing.invites
     "InviteAcceptResult": "wire_client._pairing.invites",

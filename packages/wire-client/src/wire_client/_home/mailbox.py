@@ -8,7 +8,6 @@ and appends by other processes are still seen.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -16,8 +15,6 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-import filelock
 
 from wire_client._errors import LockTimeoutError
 from wire_client._home.files import (
@@ -255,8 +252,10 @@ class EventLog:
         found: dict[str, int] = {}
         for peer in self.peers():
             path = self.path(peer)
-            with locked(path):
-                chunk = read_jsonl(path)
+            chunk = read_jsonl(path)
+            if chunk.bad_lines or chunk.torn_tail:
+                with locked(path):  # a writer may have been mid-append: look again while it cannot be
+                    chunk = read_jsonl(path)
             count = len(chunk.bad_lines) + (1 if chunk.torn_tail else 0)
             if count:
                 found[peer] = count
@@ -288,6 +287,8 @@ class EventLog:
 
     async def tail(self, *, from_start: bool = False, interval: float = 0.05) -> AsyncIterator[tuple[str, JSONObject]]:
         """Yield ``(peer, event)`` for lines appended from now on (or from the start) by any process."""
+        import asyncio  # here, not at module level: the CLI's local verbs read mailboxes without an event loop
+
         reader = InboxReader(self.directory, from_end=not from_start)
         while True:
             for peer, event in reader.poll():
@@ -431,6 +432,10 @@ class SentLog:
 async def async_locked(path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> AsyncIterator[None]:
     """Cross-process lock of ``path`` taken without blocking the event loop (polls from every 2 ms,
     backing off to every 50 ms while another process holds it for long, e.g. through a burst)."""
+    import asyncio
+
+    import filelock  # here, not at module level: reading a home needs no lock (the CLI's local verbs)
+
     lock_file = lock_path_for(path)
     make_private_dirs(lock_file.parent)
     lock = filelock.FileLock(lock_file, mode=FILE_MODE, preserve_lock_file=True)
