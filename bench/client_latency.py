@@ -60,6 +60,27 @@ def start_daemon(home: WireHome) -> subprocess.Popen[bytes]:
     return proc
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds each process (this one, the relay, both daemons) spends during a phase."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def spent(self) -> dict[str, float]:
+        now = self._now()
+        return {name: round(now[name] - self.start[name], 2) for name in self.pids}
+
+
 class InboxWatcher:
     """Reads new lines of an inbox file as they are appended."""
 
@@ -94,12 +115,13 @@ async def wait_ids(watcher: InboxWatcher, wanted: int, within: float) -> list[st
     return seen
 
 
-async def outbox_burst(bob: WireAgent, watcher: InboxWatcher, burst: int) -> dict[str, object]:
+async def outbox_burst(bob: WireAgent, watcher: InboxWatcher, burst: int, pids: dict[str, int]) -> dict[str, object]:
     """``burst`` partial events appended to ``outbox/alice.jsonl`` in one write (the file-system
     contract an agent uses); bob's daemon signs and pushes them (batch posts). Until all arrived."""
     path = bob.home.outbox_path("alice")
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = "".join(json.dumps({"type": "claim", "body": f"outbox burst {i}"}) + "\n" for i in range(burst))
+    meter = CpuMeter(pids)
     started = time.perf_counter()
     with path.open("a", encoding="utf-8") as handle:
         handle.write(lines)
@@ -111,6 +133,7 @@ async def outbox_burst(bob: WireAgent, watcher: InboxWatcher, burst: int) -> dic
     return {
         "messages": burst,
         "complete_seconds": round(done - started, 2),
+        "cpu_seconds": meter.spent(),
         "complete": len(set(arrived_ids)) == burst,
         "in_order": bodies == [f"outbox burst {i}" for i in range(burst)],
     }
@@ -121,8 +144,9 @@ def bob_inbox_tail(watcher: InboxWatcher, count: int) -> list[str]:
     return watcher.path.read_text().splitlines()[-count:]
 
 
-async def send_many_burst(bob: WireAgent, watcher: InboxWatcher, burst: int) -> dict[str, object]:
-    """``burst`` messages through ``send_many`` (one fsync, batch posts), until all arrived."""
+async def send_many_burst(bob: WireAgent, watcher: InboxWatcher, burst: int, pids: dict[str, int]) -> dict[str, object]:
+    """``burst`` messages through ``send_many`` (one fsync per chunk, batch posts), until all arrived."""
+    meter = CpuMeter(pids)
     started = time.perf_counter()
     verdicts = await bob.send_many("alice", [f"send_many burst {i}" for i in range(burst)])
     sent = time.perf_counter()
@@ -133,6 +157,7 @@ async def send_many_burst(bob: WireAgent, watcher: InboxWatcher, burst: int) -> 
         "messages": burst,
         "send_seconds": round(sent - started, 2),
         "complete_seconds": round(done - started, 2),
+        "cpu_seconds": meter.spent(),
         "delivered": sum(1 for v in verdicts if v.delivered),
         "complete": set(arrived_ids) == set(sent_ids),
         "in_order": arrived_ids == sent_ids,
@@ -170,6 +195,8 @@ async def bench(messages: int, burst: int, root: Path) -> dict[str, object]:
             assert arrived == result.event_id
         latencies.sort()
 
+        pids = {"bench": os.getpid(), "relay": relay.pid, "alice_daemon": daemons[0].pid, "bob_daemon": daemons[1].pid}
+        meter = CpuMeter(pids)
         started = time.perf_counter()
         sent_ids = []
         for i in range(burst):
@@ -178,8 +205,9 @@ async def bench(messages: int, burst: int, root: Path) -> dict[str, object]:
         send_done = time.perf_counter()
         arrived_ids = await wait_ids(watcher, burst, 120)
         burst_done = time.perf_counter()
-        outbox = await outbox_burst(bob, watcher, burst)
-        many = await send_many_burst(bob, watcher, burst)
+        loop_cpu = meter.spent()
+        outbox = await outbox_burst(bob, watcher, burst, pids)
+        many = await send_many_burst(bob, watcher, burst, pids)
         lines = [json.loads(line) for line in alice.home.inbox_path("bob").read_text().split("\n") if line]
         all_ids = [line["event_id"] for line in lines]
         return {
@@ -197,6 +225,7 @@ async def bench(messages: int, burst: int, root: Path) -> dict[str, object]:
                 "messages": burst,
                 "send_seconds": round(send_done - started, 2),
                 "complete_seconds": round(burst_done - started, 2),
+                "cpu_seconds": loop_cpu,
                 "complete": set(arrived_ids) == set(sent_ids),
                 "in_order": arrived_ids == sent_ids,
                 "once_each": len(all_ids) == len(set(all_ids)),

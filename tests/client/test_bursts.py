@@ -12,8 +12,9 @@ import pytest
 
 from tests.helpers.agents import paired_agents
 from tests.helpers.relay_process import RelayProcess
-from wire_client import WireAgent
+from wire_client import WireAgent, WireClientError
 from wire_client._home.files import read_jsonl
+from wire_client._relay.client import RelayInfo
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -42,8 +43,39 @@ async def test_send_many_delivers_a_burst_in_batches_once_and_in_order(own_relay
         verdicts = await bob.send_many("alice", bodies)
         assert [v.status for v in verdicts] == ["delivered"] * 1500
         assert len({v.event_id for v in verdicts}) == 1500
-        assert 8 <= _batch_posts(own_relay) - before <= 10  # 200 events a post, not one post each
+        assert _batch_posts(own_relay) - before == 2  # the relay's advertised 1,000 events a post, not one each
         assert await _inbox_bodies(alice) == bodies
+
+
+@pytest.mark.parametrize(("advertised", "posts"), [(300, 6), (10**9, 2), (None, 8)])
+async def test_push_batches_follow_the_relays_advertised_limit_within_our_ceiling(
+    own_relay: RelayProcess, tmp_path: Path, advertised: int | None, posts: int
+) -> None:
+    """300: 1,500 events (chunks of 1,000 + 500) in 4 + 2 posts; an absurd limit is capped at our
+    1,000; none stated: 200 a post."""
+    alice, bob = await paired_agents(tmp_path, own_relay.url, "alice", "bob")
+    async with alice, bob:
+        client = bob.sender.pool.client(own_relay.url)
+        real = await client.info()
+        limits = {**real.raw["limits"], "max_batch_events": advertised} if advertised else {}  # type: ignore[dict-item]
+        client._info = RelayInfo(features=real.features, version=real.version, raw={**real.raw, "limits": limits})
+        bodies = [f"burst {i}" for i in range(1500)]
+        before = _batch_posts(own_relay)
+        verdicts = await bob.send_many("alice", bodies)
+        assert [v.status for v in verdicts] == ["delivered"] * 1500
+        assert _batch_posts(own_relay) - before == posts
+        assert await _inbox_bodies(alice) == bodies
+
+
+async def test_send_many_checks_every_body_before_queuing_any(own_relay: RelayProcess, tmp_path: Path) -> None:
+    alice, bob = await paired_agents(tmp_path, own_relay.url, "alice", "bob")
+    async with alice, bob:
+        bodies: list[object] = [f"fine {i}" for i in range(2500)]
+        bodies[2100] = "x" * 70_000  # too large to seal: found although it is past the first chunk
+        with pytest.raises(WireClientError, match=r"body 2100 .*nothing was queued"):
+            await bob.send_many("alice", bodies)  # type: ignore[arg-type]
+        assert not bob.home.outbox_path("alice").exists() or bob.home.outbox_path("alice").read_bytes() == b""
+        assert await _inbox_bodies(alice) == []
 
 
 async def test_send_many_during_an_outage_is_queued_then_delivered_once(

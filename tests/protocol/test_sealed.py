@@ -259,6 +259,33 @@ def test_low_order_peer_key_is_refused() -> None:
         _seal.dh_public_from_ed25519((1).to_bytes(32, "little"))
 
 
+def test_conversation_keys_are_cached_by_the_exact_key_bytes_of_both_sides(monkeypatch: pytest.MonkeyPatch) -> None:
+    derived: list[tuple[bytes, bytes]] = []
+    real = _seal._derive_conversation_key
+
+    def counting(seed: bytes, peer: bytes) -> bytes:
+        derived.append((seed, peer))
+        return real(seed, peer)
+
+    monkeypatch.setattr(_seal, "_derive_conversation_key", counting)
+    monkeypatch.setattr(_seal, "_CONVERSATION_KEYS", {})
+    bob_dh, carol_dh = wp.card_dh_public(BOB_CARD) or b"", wp.card_dh_public(CAROL_CARD) or b""
+    first = _seal.conversation_key(ALICE.seed, bob_dh)
+    assert _seal.conversation_key(ALICE.seed, bob_dh) == first
+    assert len(derived) == 1
+    assert _seal.conversation_key(ALICE.seed, carol_dh) != first  # another peer key: another entry
+    assert _seal.conversation_key(CAROL.seed, bob_dh) != first  # another own key: another entry
+    assert len(derived) == 3
+    assert _seal.conversation_key(BOB.seed, wp.card_dh_public(ALICE_CARD) or b"") == first  # both directions agree
+    for _ in range(2):  # a refused key is refused every time, never remembered
+        with pytest.raises(wp.SealingKeyError):
+            _seal.conversation_key(ALICE.seed, bytes(32))
+    assert len(_seal._CONVERSATION_KEYS) == 4
+    for n in range(_seal._MAX_CONVERSATION_KEYS + 5):  # bounded
+        _seal.conversation_key(bytes([n % 256, n // 256]) + bytes(30), bob_dh)
+    assert len(_seal._CONVERSATION_KEYS) == _seal._MAX_CONVERSATION_KEYS
+
+
 # --------------------------------------------------------------------------- sending
 
 

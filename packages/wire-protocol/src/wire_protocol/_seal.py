@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 
@@ -75,11 +76,13 @@ def dh_public_key(seed: bytes) -> bytes:
     return X25519PrivateKey.from_private_bytes(x25519_scalar(seed)).public_key().public_bytes_raw()
 
 
+@functools.lru_cache(maxsize=1024)
 def dh_public_from_ed25519(ed25519_public: bytes) -> bytes:
     """The X25519 public key an Ed25519 public key implies: u = (1 + y) / (1 − y) mod 2^255 − 19.
 
     Used to check that a card's ``dh_pubkey`` belongs to the card's own key; never used instead of
-    reading ``dh_pubkey`` (its presence is what switches sealing on).
+    reading ``dh_pubkey`` (its presence is what switches sealing on). A pure function of the exact
+    key bytes, so results are memoised (a refusal raises every time and is never cached).
     """
     if len(ed25519_public) != 32:
         raise SealingKeyError("an Ed25519 public key must be exactly 32 bytes")
@@ -95,6 +98,25 @@ def conversation_key(own_seed: bytes, peer_dh_public: bytes) -> bytes:
     """HMAC-SHA256(key="wire-x25519-v1", X25519(own scalar, peer key)); the same in both directions."""
     if len(peer_dh_public) != DH_KEY_BYTES:
         raise SealingKeyError(f"a dh_pubkey must be {DH_KEY_BYTES} bytes")
+    exact = (bytes(own_seed), bytes(peer_dh_public))
+    cached = _CONVERSATION_KEYS.get(exact)
+    if cached is not None:
+        return cached
+    key = _derive_conversation_key(own_seed, peer_dh_public)
+    if len(_CONVERSATION_KEYS) >= _MAX_CONVERSATION_KEYS:
+        _CONVERSATION_KEYS.pop(next(iter(_CONVERSATION_KEYS)))
+    _CONVERSATION_KEYS[exact] = key
+    return key
+
+
+#: conversation keys by the exact key bytes of both sides (our seed, the peer's X25519 key), never by
+#: a name: a burst to or from one peer does the X25519 exchange once, not once per event. Only keys
+#: that were derived successfully are kept; a refused peer key is refused again on every call.
+_CONVERSATION_KEYS: dict[tuple[bytes, bytes], bytes] = {}
+_MAX_CONVERSATION_KEYS = 256
+
+
+def _derive_conversation_key(own_seed: bytes, peer_dh_public: bytes) -> bytes:
     own = X25519PrivateKey.from_private_bytes(x25519_scalar(own_seed))
     try:
         shared = own.exchange(X25519PublicKey.from_public_bytes(peer_dh_public))

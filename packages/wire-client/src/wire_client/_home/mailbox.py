@@ -28,7 +28,6 @@ from wire_client._home.files import (
     make_private_dirs,
     read_json,
     read_jsonl,
-    update_json,
 )
 from wire_client._home.paths import WireHome, safe_peer_name
 from wire_client._home.reader import InboxReader
@@ -379,12 +378,14 @@ class OutboxStore:
         return OutboxCursor.from_json(data.get(peer) if isinstance(data, dict) else None)
 
     def save_cursor(self, peer: str, cursor: OutboxCursor) -> None:
-        def modify(current: JSON) -> tuple[JSON, None]:
+        """Locked, atomic and fsynced like every state file, but compact and without the generic
+        read-modify-write's deep copy: an in-flight batch can hold a thousand signed events."""
+        path = self._home.outbox_cursors
+        with locked(path):
+            current = read_json(path, {})
             data: JSONObject = dict(current) if isinstance(current, dict) else {}
             data[peer] = cursor.to_json()
-            return data, None
-
-        update_json(self._home.outbox_cursors, modify, default={})
+            atomic_write_bytes(path, dump_line(data))
 
     def backlog(self) -> dict[str, int]:
         """Peers with undelivered bytes in their outbox, and how many bytes."""
@@ -429,7 +430,8 @@ class SentLog:
 
 @contextlib.asynccontextmanager
 async def async_locked(path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> AsyncIterator[None]:
-    """Cross-process lock of ``path`` taken without blocking the event loop (polls every 2 ms)."""
+    """Cross-process lock of ``path`` taken without blocking the event loop (polls from every 2 ms,
+    backing off to every 50 ms while another process holds it for long, e.g. through a burst)."""
     import asyncio
 
     import filelock  # here, not at module level: reading a home needs no lock (the CLI's local verbs)
@@ -439,6 +441,7 @@ async def async_locked(path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     lock = filelock.FileLock(lock_file, mode=FILE_MODE, preserve_lock_file=True)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + lock_timeout
+    delay = 0.002
     while True:
         try:
             lock.acquire(blocking=False)
@@ -449,7 +452,8 @@ async def async_locked(path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
                     f"could not lock {path} within {lock_timeout:g}s: another wire process holds {lock_file}",
                     lock_path=str(lock_file),
                 ) from None
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 0.05)
     try:
         yield
     finally:

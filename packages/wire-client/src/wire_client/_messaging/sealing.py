@@ -11,6 +11,7 @@ operator asks for it, refused.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from wire_client._home.mailbox import OPENED_KEY
 from wire_client._home.paths import WireHome
 from wire_client._home.trust import TrustStore
 from wire_protocol import (
+    JSON,
     AgentCard,
     CardError,
     JSONObject,
@@ -75,12 +77,22 @@ def pinned_card(trust: TrustStore, handle: str) -> AgentCard | None:
     record = trust.get(handle)
     if record is None or record.card is None:
         return None
+    last = _LAST_CARD.get(handle)
+    if last is not None and last[0] is record.card and last[1] == record.card:
+        return last[2]  # the very record the trust store still holds, unchanged since it was verified
     exact = compact_json(record.card)  # the cache key is the card's exact content, never just its name
     cached = _VERIFIED_CARDS.get(exact)
-    if cached is not None:
-        return cached
+    if cached is None:
+        cached = _verified_card(handle, record.card, exact)
+    if len(_LAST_CARD) >= _MAX_CACHED_CARDS:
+        _LAST_CARD.pop(next(iter(_LAST_CARD)))
+    _LAST_CARD[handle] = (record.card, copy.deepcopy(record.card), cached)
+    return cached
+
+
+def _verified_card(handle: str, data: Mapping[str, JSON], exact: bytes) -> AgentCard:
     try:
-        card = verify_card(dict(record.card))
+        card = verify_card(dict(data))
     except CardError as exc:
         raise WireClientError(
             f"the card pinned for {handle!r} does not verify ({exc.message}); re-pair with this peer"
@@ -94,6 +106,10 @@ def pinned_card(trust: TrustStore, handle: str) -> AgentCard | None:
 #: verified pinned cards by exact content: a card is verified once per process, not once per event
 _VERIFIED_CARDS: dict[bytes, AgentCard] = {}
 _MAX_CACHED_CARDS = 256
+#: per handle, the trust record's card object last seen, a copy of its content then, and its verified
+#: card: while the trust store hands out that same unchanged object, no re-serialisation is needed
+#: (a changed trust.json gives new objects; an in-place change fails the comparison with the copy)
+_LAST_CARD: dict[str, tuple[Mapping[str, JSON], JSONObject, AgentCard]] = {}
 
 
 def sealing_card(trust: TrustStore, handle: str, kind: int) -> AgentCard | None:

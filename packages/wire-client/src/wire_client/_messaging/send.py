@@ -30,10 +30,13 @@ from wire_protocol import (
     DID_PREFIX,
     JSON,
     MAX_EVENT_BYTES,
+    MAX_SEALED_PLAINTEXT_BYTES,
+    CanonicalizationError,
     EventError,
     JSONObject,
     bare_handle,
     build_event,
+    canonical_bytes,
     compact_json,
     display_handle_from_did,
     kind_for_name,
@@ -45,9 +48,15 @@ __all__ = ["SendResult", "Sender"]
 log = logging.getLogger(__name__)
 
 SendStatus = Literal["delivered", "duplicate", "queued", "rejected"]
-#: how many outbox lines one push round signs and posts together
+#: how many outbox lines one push round signs and posts together when the relay states no batch limits
 PUSH_BATCH = 200
 PUSH_BATCH_BYTES = 4 * 1024 * 1024
+#: ceilings on what a relay's advertised batch limits (``/v1/info``) can make one push request carry
+MAX_PUSH_BATCH = 1000
+MAX_PUSH_BATCH_BYTES = 8 * 1024 * 1024
+#: ``send_many`` signs, queues and pushes this many bodies at a time, so the peer is already
+#: receiving the first ones while the next are signed
+SEND_MANY_CHUNK = 1000
 _PERMANENT_STATUSES = frozenset({400, 415, 422})
 
 
@@ -270,20 +279,38 @@ class Sender:
     async def send_many(
         self, peer: str, bodies: Sequence[JSON], *, type: str = "claim", kind: int | None = None
     ) -> list[SendResult]:
-        """Sign ``bodies`` as events to ``peer``, queue them in order with one fsync, then push.
+        """Sign ``bodies`` as events to ``peer``, queue them in order, and push them.
 
         For bursts: the outbox path (durable once queued, delivered in order behind anything queued
-        before, batch posts where the relay supports them) at one disk flush for the whole burst
-        instead of one POST (or one flush) per event. Verdicts are per event, in order: ``delivered``
-        / ``duplicate`` for what the push confirmed, ``queued`` (with the reason) for the rest.
+        before, batch posts where the relay supports them) at one disk flush per
+        :data:`SEND_MANY_CHUNK` events instead of one POST (or one flush) per event. Chunk after
+        chunk is signed, queued and pushed, so the peer opens the first events while the next are
+        signed. Every body is checked before the first one is queued: a body that cannot be sent
+        raises and nothing is queued. Verdicts are per event, in order: ``delivered`` /
+        ``duplicate`` for what a push confirmed, ``queued`` (with the reason) for the rest.
         """
         peer = safe_peer_name(bare_handle(peer))
         if self.trust.get(peer) is None and not self.relay_state.peer_endpoints(peer):
             raise PeerNotFoundError(f"no peer {peer!r}: pin it (pair) first; see `wire peers` for who you know")
-        events = [self.build(peer, body, type=type, kind=kind) for body in bodies]
+        first = [self.build(peer, body, type=type, kind=kind) for body in bodies[:SEND_MANY_CHUNK]]
+        if len(bodies) > SEND_MANY_CHUNK:
+            self._check_bodies(first[0], bodies, start=SEND_MANY_CHUNK)
+        events: list[JSONObject] = []
+        confirmed: dict[str, SendResult] = {}
         async with self._lock(peer), async_locked(self.outbox.push_lock_target(peer)):
-            self.outbox.enqueue_many(peer, events)
-            confirmed = {r.event_id: r for r in await self._push_locked(peer) if r.event_id}
+            for start in range(0, len(bodies), SEND_MANY_CHUNK):
+                part = bodies[start : start + SEND_MANY_CHUNK]
+                try:
+                    chunk = first if start == 0 else [self.build(peer, body, type=type, kind=kind) for body in part]
+                except WireClientError as exc:  # only if the peer's card changed mid-burst: say what left
+                    raise WireClientError(
+                        f"{exc.message} (in bodies {start:,} to {start + SEND_MANY_CHUNK - 1:,}); the {start:,} "
+                        "bodies before them were queued and are delivered in order"
+                    ) from exc
+                self.outbox.enqueue_many(peer, chunk)
+                events.extend(chunk)
+                if start == 0 or peer not in self._stuck:  # once a push is stuck, queue the rest without retrying
+                    confirmed.update((r.event_id, r) for r in await self._push_locked(peer) if r.event_id)
         reason = self._stuck.get(peer, "still queued")
         verdicts = [
             confirmed.get(str(e["event_id"])) or SendResult(str(e["event_id"]), "queued", peer, reason=reason)
@@ -292,6 +319,28 @@ class Sender:
         queued = [v.to_json() for v in verdicts if v.status == "queued"]
         self.sent.record(peer, queued)
         return verdicts
+
+    @staticmethod
+    def _check_bodies(example: JSONObject, bodies: Sequence[JSON], *, start: int) -> None:
+        """Refuse what :meth:`build` would refuse in ``bodies[start:]``, before anything is queued.
+
+        ``example`` is the first event built for this burst: every other event differs from it only
+        in its body (and timestamp), so only the body can fail — it must canonicalize (no floats in
+        a clear body), and fit a sealed body or, in the clear, the relay's event size.
+        """
+        sealed = "enc" in example
+        envelope = len(compact_json(example)) - len(compact_json(example.get("body"))) + 16  # timestamps vary
+        for index in range(start, len(bodies)):
+            body = bodies[index]
+            try:  # in the clear the body is signed as it is: no floats (the list keeps its members whole)
+                size = len(compact_json(body) if sealed else canonical_bytes([body], strict=False)[1:-1])
+            except CanonicalizationError as exc:
+                raise WireClientError(f"body {index} cannot be sent: {exc.message}; nothing was queued") from exc
+            limit = MAX_SEALED_PLAINTEXT_BYTES if sealed else MAX_EVENT_BYTES - envelope
+            if size > limit:
+                raise WireClientError(
+                    f"body {index} is {size:,} bytes of JSON, over the {limit:,} an event can carry; nothing was queued"
+                )
 
     async def _send_now(self, peer: str, event: JSONObject, warnings: tuple[str, ...]) -> SendResult:
         results, endpoint = await self._deliver(peer, [event])
@@ -338,15 +387,35 @@ class Sender:
                 results.extend(await self._push_locked(name))
         return results
 
+    async def _push_limits(self, peer: str) -> tuple[int, int]:
+        """Events and bytes per push request: the first endpoint's relay's advertised batch limits
+        (``/v1/info``), never above our own ceilings; the defaults for a relay that states none."""
+        endpoints = order_for_sending(self.relay_state.peer_endpoints(peer), self.relay_state.self_endpoints())
+        if not endpoints:
+            return PUSH_BATCH, PUSH_BATCH_BYTES
+        try:
+            info = await self.pool.client(endpoints[0].relay_url).info()
+        except (TransportError, RelayError):
+            return PUSH_BATCH, PUSH_BATCH_BYTES
+        limits = info.raw.get("limits")
+        events = _positive_int(limits.get("max_batch_events")) if isinstance(limits, dict) else None
+        body_bytes = _positive_int(limits.get("max_batch_body_bytes")) if isinstance(limits, dict) else None
+        if not info.supports("batch") or events is None or body_bytes is None:
+            return PUSH_BATCH, PUSH_BATCH_BYTES
+        # a batch may pass the byte budget by one event: keep that much room under the relay's limit
+        budget = min(MAX_PUSH_BATCH_BYTES, body_bytes - MAX_EVENT_BYTES - 4096)
+        return min(events, MAX_PUSH_BATCH), max(1, budget)
+
     async def _push_locked(self, peer: str) -> list[SendResult]:
         results: list[SendResult] = []
         self._stuck.pop(peer, None)
+        limits = await self._push_limits(peer)
         while True:
             cursor = self.outbox.cursor(peer)
             if cursor.inflight_start is not None and cursor.inflight_start == cursor.offset and cursor.inflight_events:
                 batch, ends = list(cursor.inflight_events), list(cursor.inflight_ends)
             else:
-                batch, ends, skipped_to, rejected, signed_here = self._next_batch(peer, cursor.offset)
+                batch, ends, skipped_to, rejected, signed_here = self._next_batch(peer, cursor.offset, limits)
                 results.extend(rejected)
                 if not batch:
                     if skipped_to != cursor.offset:
@@ -384,14 +453,17 @@ class Sender:
                 self.outbox.save_cursor(peer, OutboxCursor.inflight(ends[done - 1], batch[done:], ends[done:]))
             return results
 
-    def _next_batch(self, peer: str, offset: int) -> tuple[list[JSONObject], list[int], int, list[SendResult], bool]:
-        """Read, complete and sign the next outbox lines.
+    def _next_batch(
+        self, peer: str, offset: int, limits: tuple[int, int]
+    ) -> tuple[list[JSONObject], list[int], int, list[SendResult], bool]:
+        """Read, complete and sign the next outbox lines (at most ``limits``: events, bytes).
 
         Returns the signed events, the byte offset where each one's line ends, how far the cursor may
         skip when no event was usable, the verdicts for unusable lines (reported, then skipped), and
         whether any event was signed now (a partial line: its id exists only in this batch).
         """
-        chunk = read_jsonl(self.outbox.path(peer), offset, max_bytes=4 * 1024 * 1024, max_lines=PUSH_BATCH)
+        max_events, max_bytes = limits
+        chunk = read_jsonl(self.outbox.path(peer), offset, max_bytes=MAX_PUSH_BATCH_BYTES, max_lines=max_events)
         batch: list[JSONObject] = []
         ends: list[int] = []
         rejected: list[SendResult] = []
@@ -400,7 +472,7 @@ class Sender:
         lines = sorted([*chunk.records, *((o, None) for o in chunk.bad_lines)], key=lambda item: item[0])
         skipped_to = offset
         for position, (line_offset, record) in enumerate(lines):
-            if len(batch) >= PUSH_BATCH or size >= PUSH_BATCH_BYTES:
+            if len(batch) >= max_events or size >= max_bytes:
                 break
             line_end = lines[position + 1][0] if position + 1 < len(lines) else chunk.end_offset
             problem: str | None = None
@@ -416,10 +488,12 @@ class Sender:
                     except WireClientError as exc:
                         problem = exc.message
                     else:
-                        signed_here = signed_here or signed is not record
+                        fresh = signed is not record
+                        signed_here = signed_here or fresh
                         batch.append(signed)
                         ends.append(line_end)
-                        size += len(compact_json(signed))
+                        # a line queued signed is the event's compact JSON already: its length is the size
+                        size += len(compact_json(signed)) if fresh else line_end - line_offset
             if problem is not None:
                 reason = f"outbox line at byte {line_offset} {problem}"
                 rejected.append(SendResult("", "rejected", peer, reason=reason))
@@ -430,6 +504,10 @@ class Sender:
         if rejected:
             self.sent.record(peer, [{**r.to_json(), "source": "outbox"} for r in rejected])
         return batch, ends, skipped_to, rejected, signed_here
+
+
+def _positive_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _transient_batch_error(status: str) -> bool:
