@@ -38,6 +38,7 @@ from wire_client._errors import (
 )
 from wire_client._home.endpoints import Endpoint, Scope
 from wire_client._relay import oneshot as _oneshot
+from wire_client._relay.sse import SseParser, SseTooLargeError
 from wire_protocol import JSON, LIST_LIMIT_MAX, CanonicalizationError, JSONObject, SigningKey, build_claim_proof, loads
 
 if TYPE_CHECKING:
@@ -437,32 +438,19 @@ class RelayClient:
                     with contextlib.suppress(CanonicalizationError):
                         parsed = loads(text) if text.strip() else None
                     raise RelayError.from_body(response.status, parsed, text, url=self.relay_url)
-                event_id: str | None = None
-                data_lines: list[str] = []
-                async for raw_line in response.content:
-                    line = raw_line.decode("utf-8", "replace").rstrip("\r\n")
-                    if not line:
-                        if data_lines:
-                            payload = "\n".join(data_lines)
-                            try:
-                                yield StreamMessage(event_id=event_id, data=loads(payload))
-                            except CanonicalizationError:
-                                log.warning("relay %s sent a non-JSON stream message; ignored", self.relay_url)
-                        event_id, data_lines = None, []
-                        continue
-                    if line.startswith(":"):
-                        continue
-                    name, _, value = line.partition(":")
-                    value = value.removeprefix(" ")
-                    if name == "data":
-                        data_lines.append(value)
-                        if sum(len(chunk) for chunk in data_lines) > STREAM_MESSAGE_MAX_BYTES:
-                            raise RelayProtocolError(
-                                f"relay {self.relay_url} sent a stream message over {STREAM_MESSAGE_MAX_BYTES} bytes",
-                                url=self.relay_url,
-                            )
-                    elif name == "id":
-                        event_id = value or None
+                parser = SseParser(STREAM_MESSAGE_MAX_BYTES)
+                async for chunk in response.content.iter_any():
+                    try:
+                        messages = parser.feed(chunk)
+                    except SseTooLargeError as exc:
+                        raise RelayProtocolError(f"relay {self.relay_url} sent {exc}", url=self.relay_url) from None
+                    for event_id, payload in messages:
+                        try:
+                            data = loads(payload)
+                        except CanonicalizationError:
+                            log.warning("relay %s sent a non-JSON stream message; ignored", self.relay_url)
+                            continue
+                        yield StreamMessage(event_id=event_id, data=data)
 
     async def slot_state(self, endpoint: Endpoint) -> JSONObject:
         return await self._json_object(
