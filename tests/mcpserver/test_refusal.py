@@ -44,7 +44,8 @@ async def test_declined_dial_through_mcp(tmp_path: Path, relay: RelayProcess) ->
         await eventually(alice_sees_refused, within=10)
         listed = await alice.call_tool("wire_peers", {})
         assert f"REFUSED: {bob_name} declined your pair request" in getattr(listed.content[0], "text", "")
-        assert (await call(alice, "wire_whois", name=bob_name))["record"]["tier"] == "REFUSED"
+        assert (await call(alice, "wire_whois", name=bob_name))["record"]["state"] == "REFUSED"
+        assert [p["state"] for p in (await call(alice, "wire_here"))["pinned_peers"]] == ["REFUSED"]
         failed = error_text(await alice.call_tool("wire_send", {"peer": bob_name, "body": "hello?"}))
         assert f"{bob_name} declined your pair request at " in failed
         assert "nothing was sent" in failed

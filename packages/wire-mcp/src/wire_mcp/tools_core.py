@@ -93,7 +93,8 @@ def _identity_tools(rt: Runtime) -> list[ToolSpec]:
                     seen.add(did)
                     sisters.append({"session": entry.get("name"), "handle": entry.get("handle"), **_char(did)})
         peers = [
-            {"handle": p.handle, "did": p.did, "tier": p.tier.name, "reachable": p.reachable, **_char(p.did)}
+            {"handle": p.handle, "did": p.did, "tier": p.tier.name, "state": p.state, "reachable": p.reachable}
+            | _char(p.did)
             for p in agent.peers()
         ]
         me = {
@@ -135,10 +136,14 @@ def _identity_tools(rt: Runtime) -> list[ToolSpec]:
             pinned = {
                 "handle": match.handle,
                 "did": match.did,
-                "tier": _state_of(agent, match.handle),
+                "tier": match.tier.name,
+                "state": _state_of(agent, match.handle),
                 **_char(match.did),
             }
-            return reply(WhoisOut(found=True, kind="pinned_peer", record=pinned), f"{name} is pinned peer {match.did}")
+            return reply(
+                WhoisOut(found=True, kind="pinned_peer", record=pinned),
+                f"{name} is pinned peer {match.did} ({pinned['state']})",
+            )
         if match is not None:
             sister = {"handle": match.handle, "did": match.did, "session": match.session, **_char(match.did)}
             out = WhoisOut(found=True, kind="local_sister", record=sister)
