@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import time
 import warnings
@@ -18,7 +19,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 
 from tests.helpers.mcp import Recorder, error_text, eventually, ok, secrets_of, unique
 from tests.helpers.relay_process import RelayProcess
-from wire_client import Identity, WireAgent, WireHome
+from wire_client import Identity, WireAgent, WireHome, daemon_status
 from wire_mcp.views import unframe
 
 WIRE_MCP = Path(sys.executable).with_name("wire-mcp")
@@ -102,3 +103,43 @@ async def test_two_stdio_servers_pair_and_talk(tmp_path: Path, relay: RelayProce
 
 async def _true(value: bool) -> bool:
     return value
+
+
+WIRE = Path(sys.executable).with_name("wire")
+
+
+@pytest.mark.skipif(not WIRE.exists(), reason="wire console script not installed")
+async def test_wire_mcp_answers_then_receives_in_process(tmp_path: Path, relay: RelayProcess) -> None:
+    """`wire mcp` (what `wire setup` registers) answers initialize first, then takes the home's receiver."""
+    root = tmp_path / "home"
+    home = WireHome.at(root)
+    async with WireAgent(home, Identity.create(home, unique("carol"))[0]) as agent:
+        await agent.attach_relay(relay.url)
+    assert daemon_status(home) is None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRE_")} | {"WIRE_HOME": str(root)}
+    params = StdioServerParameters(command=str(WIRE), args=["mcp"], env=env | {"WIRE_NO_TOASTS": "1"})
+    async with Client(params, mode="legacy") as client:
+        assert "Never accept" in (client.instructions or "")
+
+        async def receiving() -> bool:
+            status = daemon_status(home)
+            return status is not None and status.running
+
+        await eventually(receiving, within=10)
+        assert ok(await client.call_tool("wire_whoami", {}))["receiving"] == "in-process"
+
+
+def test_wire_mcp_does_not_load_the_cli_framework(tmp_path: Path) -> None:
+    """`wire mcp` hands over to the server before typer (and the CLI's imports) load."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRE_")} | {"WIRE_HOME": str(tmp_path / "h")}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "wire_cli", "mcp"],
+        input=b"",
+        capture_output=True,
+        env=env | {"WIRE_NO_TOASTS": "1", "WIRE_MCP_SKIP_AUTO_UP": "1"},
+        timeout=60,
+        check=False,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.decode().splitlines() if "|" in line}
+    assert "wire_mcp.server" in imported, done.stderr.decode()[-2000:]
+    assert not {"typer", "wire_cli.app", "wire_cli.commands"} & imported  # (click comes with the SDK's uvicorn)

@@ -2,7 +2,7 @@
 """Entry point of the ``wire`` command (``python -m wire_cli`` works too).
 
 Adopts the cwd's session first (before any argument parsing, as the reference does). ``wire --version``,
-``wire whoami``, ``wire send`` and the local verbs of ``wire_cli.local_verbs`` are answered without
+``wire whoami``, ``wire mcp``, ``wire send`` and the local verbs of ``wire_cli.local_verbs`` are answered without
 importing typer (statuslines run whoami several times a second; typer's argument coercion imports
 pydantic). Anything unusual falls through to typer.
 """
@@ -45,6 +45,20 @@ def _fast_send(argv: list[str]) -> bool:
     return True
 
 
+def _fast_mcp(argv: list[str]) -> int | None:
+    """``wire mcp`` (what ``wire setup`` registers with hosts): hand over to the server before typer loads,
+    so a host's spawn → initialize does not pay for the CLI's own imports."""
+    if argv[:1] != ["mcp"]:
+        return None
+    try:
+        from wire_mcp.__main__ import main as mcp_main  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None  # the typer command explains how to install wire-mcp
+    sys.argv = ["wire mcp", *argv[1:]]
+    result: int = mcp_main(argv[1:])
+    return result
+
+
 def main() -> None:
     """Run ``wire`` with ``sys.argv``."""
     try:
@@ -55,6 +69,8 @@ def main() -> None:
             sys.stdout.flush()
             sys.exit(0)
         code = _fast_whoami(sys.argv[1:])
+        if code is None:
+            code = _fast_mcp(sys.argv[1:])
         if code is not None:
             sys.stdout.flush()
             sys.exit(code)

@@ -4,7 +4,8 @@
 Receiving without a daemon: when no ``wire daemon`` serves the home, the server runs the client's
 receiver in-process (it takes the daemon's singleton lock, so a daemon started later refuses
 instead of racing us). When a daemon already runs we leave receiving to it and only watch the
-inbox files; if that daemon goes away we take over within a couple of seconds.
+inbox files; if that daemon goes away we take over within a couple of seconds. Receiving starts
+right after the client's first message following ``initialize`` (start-up time is the host's wait).
 Set ``WIRE_MCP_SKIP_AUTO_UP=1`` to never receive in-process (tests, or an external daemon only).
 """
 
@@ -19,6 +20,8 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+
 from wire_client import Identity, NotInitializedError, WireAgent, daemon_status
 from wire_mcp.notify import Notifier
 from wire_mcp.results import SECRET_KEYS, add_secret_source
@@ -30,6 +33,10 @@ __all__ = ["Runtime"]
 log = logging.getLogger(__name__)
 
 _SUPERVISE_INTERVAL = 2.0
+# Receiving starts once the client has been answered (its first message after ``initialize``), so the
+# receiver's imports and first connection never sit between a host's spawn and our initialize answer;
+# a client that stays silent gets it after this many seconds anyway.
+_RECEIVE_AFTER_GREETING_AT_MOST = 1.0
 Receiving = Literal["in-process", "daemon", "off"]
 
 
@@ -50,6 +57,7 @@ class Runtime:
         self._agent: WireAgent | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._users = 0
+        self._greeted = asyncio.Event()
         add_secret_source(self.secrets)
 
     # --- the agent -------------------------------------------------------------------------------
@@ -103,7 +111,6 @@ class Runtime:
         self._users += 1
         if self._users > 1:
             return
-        await self.ensure_receiving()
         self._tasks = [
             asyncio.create_task(self.watcher.run(), name="wire-mcp-watcher"),
             asyncio.create_task(self._supervise(), name="wire-mcp-supervisor"),
@@ -121,13 +128,22 @@ class Runtime:
         if agent is not None:
             await agent.close()
 
+    async def greeting_middleware(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        """Note the client's first message after ``initialize``: the answer is out, receiving may start."""
+        if ctx.method != "initialize":
+            self._greeted.set()
+        return await call_next(ctx)
+
     async def _supervise(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_RECEIVE_AFTER_GREETING_AT_MOST):
+                await self._greeted.wait()
         while True:
-            await asyncio.sleep(_SUPERVISE_INTERVAL)
             try:
                 await self.ensure_receiving()
             except Exception:
                 log.debug("ensure_receiving failed", exc_info=True)
+            await asyncio.sleep(_SUPERVISE_INTERVAL)
 
     # --- secrets (what results must never contain) -----------------------------------------------
 

@@ -65,7 +65,7 @@ class WireMCPServer(MCPServer[Any]):
             tools=tools,
             lifespan=lifespan,
             subscriptions=runtime.notifier.bus,
-            middleware=[runtime.notifier.middleware],
+            middleware=[runtime.greeting_middleware, runtime.notifier.middleware],
             log_level="WARNING",
         )
         self.runtime = runtime
