@@ -15,12 +15,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wire_client._errors import HomeError, PeerRefusedError
-from wire_client._home.endpoints import Endpoint
+from wire_client._home.endpoints import Endpoint, RelayStateStore
 from wire_client._home.files import read_json, update_json
 from wire_client._home.paths import WireHome
 from wire_protocol import JSON, JSONObject, display_handle_from_did
 
-__all__ = ["REFUSED", "DialRecord", "DialRecords", "Refusal", "peer_state", "raise_if_refused", "refusal_in_force"]
+__all__ = [
+    "REFUSED",
+    "DialRecord",
+    "DialRecords",
+    "Refusal",
+    "not_refused",
+    "peer_state",
+    "raise_if_refused",
+    "refusal_in_force",
+]
 
 #: the state name front-ends show for a peer that declined our pair request
 REFUSED = "REFUSED"
@@ -158,8 +167,19 @@ def refusal_in_force(home: WireHome, handle: str, endpoints: Sequence[Endpoint])
     return DialRecords(home).refusal_for(handle)
 
 
-def raise_if_refused(home: WireHome, handle: str, endpoints: Sequence[Endpoint]) -> None:
-    """Raise :class:`PeerRefusedError` when a refusal of ``handle`` is in force (nothing is signed or queued)."""
-    refusal = refusal_in_force(home, handle, endpoints)
+def raise_if_refused(home: WireHome, relay_state: RelayStateStore, handle: str) -> None:
+    """Raise :class:`PeerRefusedError` when a refusal of ``handle`` is in force (nothing is signed or queued).
+
+    Costs one ``stat`` when we never dialed anyone (the send path calls it for every event)."""
+    if not home.pair_dials.exists():
+        return
+    refusal = refusal_in_force(home, handle, relay_state.peer_endpoints(handle))
     if refusal is not None:
         raise PeerRefusedError(refusal.text(), peer=handle, refused_at=refusal.refused_at, address=refusal.address)
+
+
+def not_refused(home: WireHome, relay_state: RelayStateStore, handles: Sequence[str]) -> list[str]:
+    """``handles`` without the peers a refusal is in force for (their queued lines stay unpushed)."""
+    if not home.pair_dials.exists():
+        return list(handles)
+    return [h for h in handles if refusal_in_force(home, h, relay_state.peer_endpoints(h)) is None]
