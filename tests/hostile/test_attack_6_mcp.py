@@ -103,4 +103,9 @@ async def test_peer_text_reaches_the_model_validated_and_framed(tmp_path: Path, 
         tail = await client.call_tool("wire_tail", {"peer": talker.handle})
         assert not tail.is_error, _text(tail)
         assert _framed_only(_text(tail), INJECTION), _text(tail)
+        raw = await client.call_tool("wire_tail", {"peer": talker.handle, "raw": True})
+        assert _framed_only(_text(raw), INJECTION), _text(raw)
+        for uri in (f"wire://inbox/{talker.handle}", "wire://inbox/all"):
+            text = getattr((await client.read_resource(uri)).contents[0], "text", "")
+            assert _framed_only(text, INJECTION), text
         assert "untrusted-peer-data" in INSTRUCTIONS

@@ -194,15 +194,17 @@ async def test_two_agents_pair_and_talk(tmp_path: Path, relay: RelayProcess, mod
         tail = await call(alice, "wire_tail", peer=bob_name, raw=True)
         assert tail["events"][-1]["verified"] is True
         # bob's pair_drop_ack sits in alice's inbox file; like the CLI's tail, the tool shows messages only
-        assert {e["raw"]["type"] for e in tail["events"]} == {"decision"}
+        assert {unframe(e["raw"], "json")["type"] for e in tail["events"]} == {"decision"}
+        assert ok(await alice.call_tool("wire_verify", {"event": tail["events"][-1]["raw"]}))["verified"] is True
         everything = getattr((await alice.read_resource("wire://inbox/all")).contents[0], "text", "")
-        assert all(json.loads(line)["event"]["type"] == "decision" for line in everything.splitlines())
+        assert all(unframe(json.loads(line)["event"], "json")["type"] == "decision" for line in everything.splitlines())
 
         ndjson = getattr((await bob.read_resource(f"wire://inbox/{alice_name}")).contents[0], "text", "")
         lines = [json.loads(line) for line in ndjson.splitlines()]
-        assert lines[-1]["body"] == "hello bob"  # the opened body; "event" is the signed sealed event
+        # the opened body and the signed (sealed) event, each framed as peer data
+        assert unframe(lines[-1]["body"], lines[-1]["body_type"]) == "hello bob"
         assert lines[-1]["sealed"] is True
-        assert "ct" in lines[-1]["event"]["body"]
+        assert "ct" in unframe(lines[-1]["event"], "json")["body"]
         assert lines[-1]["verified"] is True
         uris = {str(r.uri) for r in (await bob.list_resources()).resources}
         assert f"wire://inbox/{alice_name}" in uris

@@ -2,8 +2,11 @@
 """Resources: ``wire://inbox/all``, ``wire://inbox/<peer>`` (NDJSON of verified events) and ``wire://pending/all``.
 
 Inbox resources hold the last :data:`INBOX_LIMIT` events, oldest first, one JSON object per line:
-``{peer, verified, encrypted, event}`` where ``event`` is the full signed event (verifiable). Only
-messages that still verify against the current trust ring are listed (pairing handshakes are not).
+``{peer, verified, encrypted, sealed, …, body, body_type, event}``. What the peer wrote is framed as in
+tool results: ``body`` is the readable body inside an ``<untrusted-peer-data NONCE>`` frame, and
+``event`` is the full signed event as JSON text inside its own frame (``wire_verify`` takes it as it
+is). Only messages that still verify against the current trust ring are listed (pairing handshakes
+are not).
 ``wire://pending/all`` is a JSON array of inbound pair requests without their cards, slot coordinates
 or tokens.
 """
@@ -20,6 +23,7 @@ from mcp.server.mcpserver.resources import FunctionResource
 from wire_client import HomeError, InboxEvent, WireClientError, signed_part
 from wire_mcp.results import scrub
 from wire_mcp.runtime import Runtime
+from wire_mcp.views import frame_untrusted
 from wire_protocol import HANDSHAKE_TYPES, VerificationError, verify_event
 
 __all__ = ["INBOX_LIMIT", "NDJSON", "inbox_uri", "register_resources"]
@@ -51,7 +55,10 @@ def _ndjson(rt: Runtime, peer: str | None) -> str:
             verify_event(signed_part(event), agent.trust)
         except VerificationError:
             continue
-        lines.append(json.dumps(scrub(InboxEvent(peer=name, event=event).to_json()), ensure_ascii=False))
+        line = InboxEvent(peer=name, event=event).to_json()
+        line["body"], line["body_type"] = (None, "none") if line.get("encrypted") else frame_untrusted(line["body"])
+        line["event"] = frame_untrusted(line["event"])[0]
+        lines.append(json.dumps(scrub(line), ensure_ascii=False))
     return "".join(f"{line}\n" for line in lines)
 
 

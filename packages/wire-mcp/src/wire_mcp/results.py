@@ -16,12 +16,13 @@ import re
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
 
 from wire_client import WireClientError
+from wire_mcp.consent import InputRequired
 from wire_protocol import WireError
 
 __all__ = ["SECRET_KEYS", "ToolSpec", "add_secret_source", "compact_schema", "guarded", "reply", "scrub"]
@@ -146,6 +147,8 @@ def guarded(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await fn(*args, **kwargs)
+        except InputRequired as asking:  # 2026-07-28: the consent prompt is this round's result
+            return cast(R, asking.result)
         except ToolError as exc:
             raise ToolError(scrub(str(exc))) from None
         except WireClientError as exc:

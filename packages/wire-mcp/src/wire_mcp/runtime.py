@@ -23,6 +23,7 @@ from typing import Any, Literal
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
 from wire_client import Identity, NotInitializedError, WireAgent, daemon_status
+from wire_mcp.consent import Consent, consent_timeout
 from wire_mcp.notify import Notifier
 from wire_mcp.results import SECRET_KEYS, add_secret_source
 from wire_mcp.session import HomeChoice
@@ -52,6 +53,7 @@ class Runtime:
         self.choice = choice
         self.home = choice.home
         self.receive = not _truthy(environ.get("WIRE_MCP_SKIP_AUTO_UP"))
+        self.consent = Consent(consent_timeout(environ))
         self.notifier = Notifier()
         self.watcher = Watcher(self.home, self.notifier, self.peer_handles, self.pending)
         self._agent: WireAgent | None = None

@@ -29,7 +29,7 @@ from wire_mcp.models import (
 )
 from wire_mcp.results import ToolSpec, guarded, name_tools, reply
 from wire_mcp.runtime import Runtime
-from wire_mcp.views import character_view, event_view
+from wire_mcp.views import FRAME_TAG, character_view, event_view, frame_untrusted, unframe
 from wire_protocol import HANDSHAKE_TYPES, VerificationError, b64encode, parse_address, verify_card, verify_event
 
 __all__ = ["MAX_WAIT", "core_tools"]
@@ -196,8 +196,8 @@ def _message_tools(rt: Runtime) -> list[ToolSpec]:
                 except VerificationError:
                     verified = False
                 view = event_view(name, event, verified=verified)
-                if raw:
-                    view["raw"] = signed_part(event)
+                if raw:  # the signed event as JSON text, framed like the body (wire_verify takes it as it is)
+                    view["raw"] = frame_untrusted(signed_part(event))[0]
                 rows.append(view)
         rows.sort(key=lambda r: str(r.get("timestamp") or ""))
         rows = rows[-limit:]
@@ -219,6 +219,8 @@ def _message_tools(rt: Runtime) -> list[ToolSpec]:
     @guarded
     async def wire_verify(event: dict[str, Any] | str) -> Annotated[CallToolResult, VerifyOut]:
         agent = rt.agent()
+        if isinstance(event, str) and event.startswith(f"<{FRAME_TAG} "):
+            event = unframe(event, "json")  # as wire_tail raw and the inbox resources frame it
         data: Any = json.loads(event) if isinstance(event, str) else event
         try:
             verified = verify_event(data, agent.trust)
@@ -248,7 +250,10 @@ def _message_tools(rt: Runtime) -> list[ToolSpec]:
             "wire_tail",
             "Recent inbox events (re-verified), oldest first.",
             wire_tail,
-            {"limit": {"minimum": 1, "maximum": MAX_TAIL}, "raw": {"description": "include the signed events"}},
+            {
+                "limit": {"minimum": 1, "maximum": MAX_TAIL},
+                "raw": {"description": "include the signed events (framed JSON text)"},
+            },
         ),
         ToolSpec(
             "wire_ping",
@@ -258,7 +263,7 @@ def _message_tools(rt: Runtime) -> list[ToolSpec]:
         ),
         ToolSpec(
             "wire_verify",
-            "Verify a signed event (object or JSON text) against your trust ring.",
+            "Verify a signed event (object, JSON text, or a framed raw event) against your trust ring.",
             wire_verify,
         ),
     ]
