@@ -17,11 +17,52 @@ from wire_cli._env import color_wanted, emoji_env, json_wanted
 from wire_cli.output import CliError, Output
 
 if TYPE_CHECKING:
-    from wire_client import WireAgent, WireHome
+    from wire_client import Endpoint, Identity, Refusal, WireAgent, WireHome
+    from wire_protocol import AgentCard
 
-__all__ = ["Ctx", "cli"]
+__all__ = ["Ctx", "LocalHome", "cli"]
 
 T = TypeVar("T")
+
+
+class LocalHome:
+    """One home's identity and files, for verbs that answer from the disk alone.
+
+    The same attribute names as :class:`wire_client.WireAgent` (``home``, ``identity``, ``trust``,
+    ``relay_state``, ``inbox``, ``did``, ``handle``, ``card``, ``endpoints()``) plus ``outbox`` (the agent's
+    ``sender.outbox``), without importing wire-client's relay, messaging or pairing layers (or asyncio).
+    """
+
+    def __init__(self, home: WireHome, identity: Identity) -> None:
+        from wire_client import EventLog, OutboxStore, RelayStateStore, TrustStore
+
+        self.home = home
+        self.identity = identity
+        self.trust = TrustStore(home)
+        self.relay_state = RelayStateStore(home)
+        self.inbox = EventLog(home.inbox_dir)
+        self.outbox = OutboxStore(home)
+
+    @property
+    def did(self) -> str:
+        return self.identity.did
+
+    @property
+    def handle(self) -> str:
+        return self.identity.handle
+
+    @property
+    def card(self) -> AgentCard:
+        return self.identity.card
+
+    def endpoints(self) -> list[Endpoint]:
+        return self.relay_state.self_endpoints()
+
+    def refusal(self, handle: str) -> Refusal | None:
+        """As ``WireAgent.refusal``: set while ``handle`` declined our pair request and gave us no slot."""
+        from wire_client import refusal_in_force
+
+        return refusal_in_force(self.home, handle, self.relay_state.peer_endpoints(handle))
 
 
 class Ctx:
@@ -67,6 +108,13 @@ class Ctx:
 
         home = self.require_home()
         return WireAgent(home, Identity.load(home), transport="oneshot" if oneshot else "aiohttp")
+
+    def local(self) -> LocalHome:
+        """The identity of this home and its files, for a verb that answers from the disk alone."""
+        from wire_client import Identity
+
+        home = self.require_home()
+        return LocalHome(home, Identity.load(home))
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         import asyncio

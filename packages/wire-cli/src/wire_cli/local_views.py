@@ -14,12 +14,12 @@ from wire_cli.context import Ctx, cli
 from wire_cli.output import clean
 
 if TYPE_CHECKING:
-    from wire_client import WireAgent
+    from wire_cli.context import LocalHome
 
 __all__ = ["here", "peers"]
 
 
-def _sisters_json(agent: WireAgent) -> list[dict[str, Any]]:
+def _sisters_json(agent: LocalHome) -> list[dict[str, Any]]:
     from wire_client import SessionRegistry
     from wire_protocol import character_for
 
@@ -50,7 +50,7 @@ def here(json_: bool) -> None:
             return
         from wire_cli.views import card_character, effective_tier
 
-        agent = ctx.agent()
+        agent = ctx.local()
         character = agent.identity.character()
         peers: list[dict[str, Any]] = [
             {
@@ -107,7 +107,7 @@ def peers(json_: bool) -> None:
     with cli(json_) as ctx:
         from wire_cli.views import card_character, peer_json
 
-        agent = ctx.agent()
+        agent = ctx.local()
         slots = agent.relay_state.peers()
         records = [r for r in agent.trust.agents().values() if r.did != agent.did]
         data = [

@@ -105,6 +105,9 @@ if TYPE_CHECKING:
     from wire_client._home.dials import (
         peer_state as peer_state,
     )
+    from wire_client._home.dials import (
+        refusal_in_force as refusal_in_force,
+    )
     from wire_client._home.endpoints import (
         CursorStore as CursorStore,
     )
@@ -226,6 +229,9 @@ if TYPE_CHECKING:
         PeerMatch as PeerMatch,
     )
     from wire_client._pairing.requests import (
+        InboundStore as InboundStore,
+    )
+    from wire_client._pairing.requests import (
         PendingRequest as PendingRequest,
     )
     from wire_client._pairing.results import (
@@ -310,6 +316,7 @@ _EXPORTS: dict[str, str] = {
     "PeerRefusedError": "wire_client._errors",
     "Refusal": "wire_client._home.dials",
     "peer_state": "wire_client._home.dials",
+    "refusal_in_force": "wire_client._home.dials",
     "AttachRelayError": "wire_client._errors",
     "HandleClaimError": "wire_client._errors",
     "RelayError": "wire_client._errors",
@@ -376,6 +383,7 @@ _EXPORTS: dict[str, str] = {
     # wire_client._pairing.handler
     "DefaultPairingHandler": "wire_client._pairing.handler",
     # wire_client._pairing.requests
+    "InboundStore": "wire_client._pairing.requests",
     "PendingRequest": "wire_client._pairing.requests",
     # wire_client._pairing.invites
     "InviteAcceptResult": "wire_client._pairing.invites",

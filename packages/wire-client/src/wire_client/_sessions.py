@@ -23,7 +23,6 @@ from wire_client._home.identity import Identity
 from wire_client._home.paths import WireHome
 from wire_client._home.pidfile import daemon_status
 from wire_client._home.sessions import registry_path, sanitize_session_name, session_home, session_names
-from wire_client._relay.client import RelayPool
 from wire_protocol import JSON, JSONObject, character_for
 
 __all__ = [
@@ -175,6 +174,8 @@ class SessionRegistry:
             )
         identity, _ = Identity.create(home, chosen)
         notes: list[str] = []
+        from wire_client._relay.client import RelayPool  # here: listing sessions (`wire here`) needs no relay
+
         state = RelayStateStore(home)
         pool = RelayPool()
         try:

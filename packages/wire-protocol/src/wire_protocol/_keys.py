@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from wire_protocol.errors import KeyFormatError
 
@@ -80,7 +79,7 @@ class SigningKey:
             raise KeyFormatError("an Ed25519 seed must be exactly 32 bytes")
         private = Ed25519PrivateKey.from_private_bytes(self.seed)
         object.__setattr__(self, "_private", private)
-        object.__setattr__(self, "public_key", private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+        object.__setattr__(self, "public_key", private.public_key().public_bytes_raw())
 
     @classmethod
     def generate(cls, random_bytes: Callable[[int], bytes] = os.urandom) -> SigningKey:

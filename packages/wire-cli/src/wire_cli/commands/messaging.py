@@ -8,31 +8,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wire_cli.commands import JsonOpt
+from wire_cli import local_inbox
+from wire_cli.commands import JsonOpt, argument, option
 from wire_cli.context import Ctx, cli
+from wire_cli.local_verbs import INCLUDE_HANDSHAKE_FLAG, LIMIT_OPTION, OFFLINE_FLAG, SINCE_OPTION, TAIL_PEER
 from wire_cli.names import resolve_peer
 from wire_cli.output import CliError, clean
 
 if TYPE_CHECKING:
     from wire_client import WireAgent
 
-__all__ = ["follow", "pull_if_no_daemon", "register"]
-
-
-async def pull_if_no_daemon(ctx: Ctx, agent: WireAgent) -> None:
-    """Fetch new events first when no daemon keeps this home current, then deliver what became
-    deliverable (a pulled pair acceptance gives a queued peer its slot). Never fatal."""
-    from wire_client import WireClientError, daemon_status
-
-    status = daemon_status(agent.home)
-    if (status is not None and status.running) or not agent.endpoints():
-        return
-    try:
-        await agent.pull()
-        if agent.sender.outbox.backlog():
-            await agent.push()  # a pair acceptance just pulled may have made queued sends deliverable
-    except WireClientError as exc:
-        ctx.out.warn(f"could not fetch new events ({exc.message}); showing what is already here")
+__all__ = ["follow", "register"]
 
 
 # --- send ---------------------------------------------------------------------------------------
@@ -76,90 +62,33 @@ def send(  # noqa: PLR0917 - typer maps parameters to options
 # --- tail ---------------------------------------------------------------------------------------
 
 
-def _since_filter(events: list[tuple[str, dict[str, Any]]], since: str) -> list[tuple[str, dict[str, Any]]]:
-    ids = [e.get("event_id") for _, e in events]
-    if since in ids:
-        return events[ids.index(since) + 1 :]
-    from datetime import UTC, datetime, timedelta
-
-    from wire_protocol import WireError, format_timestamp, parse_timestamp
-
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    if len(since) > 1 and since[-1] in units and since[:-1].isdigit():
-        cutoff = datetime.now(UTC) - timedelta(seconds=int(since[:-1]) * units[since[-1]])
-    else:
-        try:
-            cutoff = parse_timestamp(since)
-        except WireError:
-            raise CliError(
-                f"--since {since!r} is neither an event id in view, a duration (30m, 2h, 1d) nor an RFC 3339 time",
-                code="usage",
-                exit_code=2,
-            ) from None
-    bound = format_timestamp(cutoff)
-    return [(p, e) for p, e in events if str(e.get("timestamp", "")) > bound]
-
-
 def tail(  # noqa: PLR0917 - typer maps parameters to options
-    peer: Annotated[str | None, typer.Argument(help="Only this peer.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="After this event id, time, or duration (30m).")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Last N events (0 = all).")] = 50,
+    peer: Annotated[str | None, argument(TAIL_PEER)] = None,
+    since: Annotated[str | None, option(SINCE_OPTION)] = None,
+    limit: Annotated[int, option(LIMIT_OPTION)] = 50,
     follow_: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new events.")] = False,
-    offline: Annotated[bool, typer.Option("--offline", help="Do not fetch from the relay first.")] = False,
-    include_handshake: Annotated[
-        bool, typer.Option("--include-handshake", help="Also pair_drop, pair_drop_ack, heartbeat.")
-    ] = False,
+    offline: Annotated[bool, option(OFFLINE_FLAG)] = False,
+    include_handshake: Annotated[bool, option(INCLUDE_HANDSHAKE_FLAG)] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Show received messages, oldest first, each re-verified (JSON: one object per line)."""
-    with cli(json_) as ctx:
-        from wire_cli.views import HANDSHAKE_TYPES, event_line, readable_event, redact_event, reverify
-        from wire_client import InboxReader
 
-        agent = ctx.agent()
-        if not offline:
+    def keep_following(
+        ctx: Ctx, handle: str | None, show: Callable[[str, dict[str, Any]], None], offsets: dict[str, int]
+    ) -> None:
+        from wire_cli.views import HANDSHAKE_TYPES
 
-            async def fetch() -> None:
-                async with agent:
-                    await pull_if_no_daemon(ctx, agent)
-
-            ctx.run(fetch())
-        # resolve only after fetching: the fetch may be what pins the peer (an invite just accepted)
-        handle = resolve_peer(agent, peer) if peer is not None else None
-        reader = InboxReader(agent.home.inbox_dir, from_end=False)
-        events = reader.drain(handle)
-        offsets = reader.offsets
-        if not include_handshake:
-            events = [(n, e) for n, e in events if e.get("type") not in HANDSHAKE_TYPES]
-        events.sort(key=lambda item: (str(item[1].get("timestamp", "")), str(item[1].get("event_id", ""))))
-        if since is not None:
-            events = _since_filter(events, since)
-        if limit > 0:
-            events = events[-limit:]
-
-        def show(name: str, event: dict[str, Any]) -> None:
-            verified = reverify(event, agent.trust)
-            if ctx.json:
-                ctx.out.json({**redact_event(readable_event(event)), "verified": verified}, compact=True)
-            else:
-                ctx.out.line(event_line(ctx.out, name, event, verified, full=True))
-
-        for name, event in events:
+        def on_event(name: str, event: dict[str, Any]) -> bool:
+            if (handle is not None and name != handle) or (
+                not include_handshake and event.get("type") in HANDSHAKE_TYPES
+            ):
+                return False
             show(name, event)
-        if not events and not ctx.json and not follow_:
-            ctx.out.line("no messages yet" + (f" from {clean(handle)}" if handle else ""))
-        if follow_:
-            ctx.out.flush()
+            return True
 
-            def on_event(name: str, event: dict[str, Any]) -> bool:
-                if (handle is not None and name != handle) or (
-                    not include_handshake and event.get("type") in HANDSHAKE_TYPES
-                ):
-                    return False
-                show(name, event)
-                return True
+        ctx.run(follow(ctx, ctx.agent(), on_event, offsets))
 
-            ctx.run(follow(ctx, agent, on_event, offsets))
+    local_inbox.tail(json_, peer, since, limit, offline, include_handshake, follow=keep_following if follow_ else None)
 
 
 async def follow(

@@ -9,84 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wire_cli.commands import JsonOpt
+from wire_cli import local_status
+from wire_cli.commands import JsonOpt, option
 from wire_cli.context import Ctx, cli
+from wire_cli.local_verbs import DOCTOR_OFFLINE_FLAG
 from wire_cli.output import CliError, clean
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from wire_client import WireAgent, WireHome
 
-__all__ = ["pending_inbound", "register"]
-
-
-def pending_inbound(home: WireHome) -> list[dict[str, Any]]:
-    """Pending inbound pair requests on disk, oldest first (read-only; tokens stripped)."""
-    records: list[dict[str, Any]] = []
-    directory = home.pending_inbound_dir
-    for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(record, dict):
-            record.pop("peer_slot_token", None)
-            records.append(record)
-    return sorted(records, key=lambda r: str(r.get("received_at", "")))
-
-
-def _daemon_json(home: WireHome) -> dict[str, Any]:
-    from wire_client import __version__, daemon_status
-
-    status = daemon_status(home)
-    if status is None:
-        return {"running": False, "pid": None}
-    data: dict[str, Any] = {
-        "running": status.running,
-        "pid": status.pid,
-        "version": status.version,
-        "started_at": status.started_at,
-        "did": status.did,
-        "relay_url": status.relay_url,
-    }
-    if status.running and status.version and status.version != __version__:
-        data["version_mismatch"] = {"daemon": status.version, "cli": __version__}
-    return data
-
-
-def _status(agent: WireAgent) -> dict[str, Any]:
-    home = agent.home
-    from wire_cli.views import effective_tier
-
-    peers = [
-        {"handle": h, "tier": effective_tier(r.tier.name, agent.relay_state.peer_endpoints(h), agent.refusal(h))}
-        for h, r in sorted(agent.trust.agents().items())
-        if r.did != agent.did
-    ]
-    inbox = {p: len(agent.inbox.read(p)) for p in agent.inbox.peers()}
-    backlog = agent.sender.outbox.backlog()
-    pending = pending_inbound(home)
-    return {
-        "initialized": True,
-        "did": agent.did,
-        "handle": agent.handle,
-        "fingerprint": agent.card.fingerprint,
-        "capabilities": agent.card.capabilities,
-        "character": agent.identity.character().to_json(),
-        "self_endpoints": [ep.redacted() for ep in agent.endpoints()],
-        "peers": peers,
-        "peer_slots_count": len(agent.relay_state.peers()),
-        "outbox": {
-            "peers_with_backlog": sorted(backlog),
-            "queued_bytes": sum(backlog.values()),
-            # queued for a peer that declined us: kept on disk, not pushed (dialing again releases them)
-            "held_for_refused": sorted(p["handle"] for p in peers if p["tier"] == "REFUSED" and p["handle"] in backlog),
-        },
-        "inbox": {"files": len(inbox), "events": sum(inbox.values())},
-        "daemon": _daemon_json(home),
-        "pending_pairs": {"inbound_count": len(pending), "inbound_handles": [p.get("peer_handle") for p in pending]},
-    }
+__all__ = ["register"]
 
 
 async def _peer_health(agent: WireAgent, handle: str) -> dict[str, Any]:
@@ -140,201 +72,34 @@ def status(
     json_: JsonOpt = False,
 ) -> None:
     """Identity, slots, peers, queues, daemon and pending requests — or one peer's health."""
+    if peer is None:
+        local_status.status(json_)
+        return
     with cli(json_) as ctx:
-        home = ctx.home()
-        if not home.is_initialized:
-            ctx.out.emit({"initialized": False}, "not initialized — run `wire init <handle> --relay <url>`")
+        if local_status.not_initialized(ctx):
             return
         agent = ctx.agent()
-        if peer is not None:
-            from wire_cli.names import resolve_peer
+        from wire_cli.names import resolve_peer
 
-            handle = resolve_peer(agent, peer)
+        handle = resolve_peer(agent, peer)
 
-            async def probe() -> dict[str, Any]:
-                async with agent:
-                    return await _peer_health(agent, handle)
+        async def probe() -> dict[str, Any]:
+            async with agent:
+                return await _peer_health(agent, handle)
 
-            health = ctx.run(probe())
-            t, a = health["transport"], health["attention"]
-            lines = [
-                f"{clean(handle)}: transport {t['status']}"
-                + (f" ({t.get('latency_ms')} ms)" if "latency_ms" in t else ""),
-                f"  attention {a['status']}" + (f", last pull {a['age_seconds']} s ago" if "age_seconds" in a else ""),
-                f"  responder {health['responder']['status']}",
-            ]
-            ctx.out.emit(health, "\n".join(lines))
-            return
-        data = _status(agent)
-        ctx.out.emit(data, lambda: _status_human(ctx, agent, data))
+        health = ctx.run(probe())
+        t, a = health["transport"], health["attention"]
+        lines = [
+            f"{clean(handle)}: transport {t['status']}" + (f" ({t.get('latency_ms')} ms)" if "latency_ms" in t else ""),
+            f"  attention {a['status']}" + (f", last pull {a['age_seconds']} s ago" if "age_seconds" in a else ""),
+            f"  responder {health['responder']['status']}",
+        ]
+        ctx.out.emit(health, "\n".join(lines))
 
 
-def _status_human(ctx: Ctx, agent: WireAgent, data: dict[str, Any]) -> None:
-    out = ctx.out
-    out.line(f"{out.persona(agent.identity.character())} ({agent.handle}) {agent.did}")
-    slots = data["self_endpoints"]
-    out.line("slots: " + (", ".join(f"{e['scope']} {e['relay_url']}" for e in slots) or "none (offline identity)"))
-    out.line(f"peers: {len(data['peers'])}" + "".join(f"  {clean(p['handle'])}:{p['tier']}" for p in data["peers"]))
-    out.line(f"inbox: {data['inbox']['events']} event(s) from {data['inbox']['files']} peer(s)")
-    backlog = data["outbox"]["peers_with_backlog"]
-    out.line("outbox: " + (f"queued for {', '.join(backlog)}" if backlog else "empty"))
-    for handle in data["outbox"]["held_for_refused"]:
-        out.line(f"  {clean(handle)} declined your pair request: its queued messages are kept, not sent")
-    daemon = data["daemon"]
-    out.line(f"daemon: {'running, pid ' + str(daemon['pid']) if daemon['running'] else 'not running (`wire daemon`)'}")
-    pending = data["pending_pairs"]["inbound_count"]
-    if pending:
-        out.line(f"pending: {pending} pair request(s) — `wire pending`")
-
-
-# --- doctor -------------------------------------------------------------------------------------
-
-
-async def _doctor(ctx: Ctx) -> list[dict[str, Any]]:
-    from wire_client import Identity, RelayError, TransportError, WireAgent, WireClientError
-
-    checks: list[dict[str, Any]] = []
-
-    def check(name: str, status: str, detail: str, fix: str | None = None) -> None:
-        checks.append({"check": name, "status": status, "detail": detail, "fix": fix})
-
-    home = ctx.home()
-    if not home.is_initialized:
-        check("identity", "FAIL", f"no identity in {home.config_dir}", "`wire init <handle> --relay <url>`")
-        return checks
-    try:
-        identity = Identity.load(home)
-    except WireClientError as exc:
-        check(
-            "identity", "FAIL", exc.message, "restore the config dir from a backup, or start over with a new WIRE_HOME"
-        )
-        return checks
-    check("identity", "PASS", f"{identity.handle} {identity.did}, card signature valid, key matches")
-    async with WireAgent(home, identity) as agent:
-        endpoints = agent.endpoints()
-        if not endpoints:
-            check("slot", "FAIL", "no relay slot: nobody can deliver to you", "`wire init` again with `--relay <url>`")
-        for endpoint in endpoints:
-            label = f"{endpoint.scope.value} {endpoint.relay_url}"
-            relay = agent.relay(endpoint.relay_url)
-            if not await relay.healthz(probe_timeout=3.0):
-                check("relay", "FAIL", f"{label} does not answer /healthz", f"`curl -v {endpoint.relay_url}/healthz`")
-                continue
-            check("relay", "PASS", f"{label} reachable")
-            try:
-                await relay.slot_state(endpoint)
-            except RelayError as exc:
-                check(
-                    "slot",
-                    "FAIL",
-                    f"slot {endpoint.slot_id} on {label}: {exc.message}",
-                    "the slot is gone or its token is stale: re-bind with `wire init <handle> --relay <url>` "
-                    "in a new WIRE_HOME, or ask the relay operator",
-                )
-            except TransportError as exc:
-                check("slot", "WARN", f"slot probe failed: {exc.message}")
-            else:
-                check("slot", "PASS", f"slot {endpoint.slot_id} on {label} accepts our token")
-            if endpoint.scope.value == "federation":
-                await _handle_check(agent, endpoint.relay_url, check)
-    daemon = _daemon_json(home)
-    if daemon["running"]:
-        mismatch = daemon.get("version_mismatch")
-        if mismatch:
-            check(
-                "daemon",
-                "WARN",
-                f"pid {daemon['pid']} runs {mismatch['daemon']}, CLI is {mismatch['cli']}",
-                "`wire upgrade`",
-            )
-        else:
-            check("daemon", "PASS", f"running, pid {daemon['pid']}")
-    else:
-        check(
-            "daemon",
-            "WARN",
-            "not running: messages arrive only when you pull",
-            "`wire daemon` (or `wire service install`)",
-        )
-    pending = pending_inbound(home)
-    if pending:
-        names = ", ".join(str(p.get("peer_handle")) for p in pending)
-        check(
-            "pending",
-            "WARN",
-            f"{len(pending)} pair request(s) waiting: {names}",
-            "`wire pending`, then `wire accept <name>` or `wire reject <name>`",
-        )
-    else:
-        check("pending", "PASS", "no pair requests waiting")
-    checks.append(_inbox_check(home))
-    return checks
-
-
-async def _handle_check(agent: WireAgent, relay_url: str, check: Callable[..., None]) -> None:
-    """Whether the relay's directory maps our handle to our DID (a taken handle is not "all good")."""
-    from wire_client import RelayError, TransportError
-
-    handle = agent.handle
-    retry = (
-        f"the handle is part of your identity, so another name is another identity: "
-        f"`WIRE_HOME=<new dir> wire init <other-name> --relay {relay_url}`; meanwhile peers can pair "
-        "with this one by invite (`wire invite`)"
-    )
-    try:
-        record = await agent.relay(relay_url).resolve_handle(handle)
-    except RelayError as exc:
-        if exc.status != 404:
-            check("handle", "WARN", f"cannot look up {handle!r} on {relay_url}: {exc.message}")
-            return
-        check(
-            "handle", "WARN", f"{handle!r} is not claimed on {relay_url}: nobody can dial you by name", "`wire claim`"
-        )
-        return
-    except TransportError as exc:
-        check("handle", "WARN", f"cannot look up {handle!r} on {relay_url}: {exc.message}")
-        return
-    owner = record.get("did")
-    if owner != agent.did:
-        check("handle", "FAIL", f"{handle!r} on {relay_url} belongs to another identity ({clean(owner)})", retry)
-    else:
-        check("handle", "PASS", f"{handle!r} on {relay_url} is yours")
-
-
-def _inbox_check(home: WireHome) -> dict[str, Any]:
-    from wire_client import EventLog
-
-    damaged = EventLog(home.inbox_dir).unreadable()
-    if not damaged:
-        return {"check": "inbox", "status": "PASS", "detail": "every inbox line is complete JSON", "fix": None}
-    where = ", ".join(f"{peer} ({count})" for peer, count in sorted(damaged.items()))
-    return {
-        "check": "inbox",
-        "status": "WARN",
-        "detail": f"unreadable inbox line(s), skipped by every reader: {where}",
-        "fix": "an incomplete last line (a writer was interrupted) is dropped and its event fetched again by the "
-        "next `wire pull` or the daemon; other unreadable lines can be moved aside by hand",
-    }
-
-
-def doctor(json_: JsonOpt = False) -> None:
+def doctor(json_: JsonOpt = False, offline: Annotated[bool, option(DOCTOR_OFFLINE_FLAG)] = False) -> None:
     """Check identity, relay reachability, slot, daemon, pending requests and inbox files; print the fixes."""
-    with cli(json_) as ctx:
-        checks = ctx.run(_doctor(ctx))
-        failed = sum(1 for c in checks if c["status"] == "FAIL")
-        data = {"ok": failed == 0, "checks": checks}
-
-        def human() -> None:
-            for c in checks:
-                ok = {"PASS": True, "FAIL": False}.get(c["status"])
-                ctx.out.line(f"{ctx.out.mark(ok)} {c['status']:<4} {c['check']:<8} {c['detail']}")
-                if c["fix"] and c["status"] != "PASS":
-                    ctx.out.line(f"           fix: {c['fix']}")
-            ctx.out.line("all good" if not failed else f"{failed} check(s) failed")
-
-        ctx.out.emit(data, human)
-        if failed:
-            raise typer.Exit(1)
+    local_status.doctor(json_, offline)
 
 
 # --- daemon / notify ----------------------------------------------------------------------------
@@ -394,7 +159,7 @@ def daemon(  # noqa: PLR0917 - typer maps parameters to options
                 exit_code=2,
             )
         if action == "status":
-            data = _daemon_json(home)
+            data = local_status.daemon_json(home)
             running = f"running, pid {data['pid']}" if data["running"] else "not running (`wire daemon` starts one)"
             ctx.out.emit(data, f"daemon: {running}")
             return

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from wire_cli import local_inbox
 from wire_cli.commands import JsonOpt
 from wire_cli.context import Ctx, cli
 from wire_cli.output import CliError, clean
@@ -50,9 +51,7 @@ def _pairing(agent: WireAgent) -> Any:
 async def _fetched_first(ctx: Ctx, agent: WireAgent, step: Callable[[], Awaitable[Any]]) -> Any:
     """Run ``step`` after fetching new events (when no daemon does): a pair request dialled a moment
     ago is on the relay, not yet in ``pending``."""
-    from wire_cli.commands.messaging import pull_if_no_daemon
-
-    await pull_if_no_daemon(ctx, agent)
+    await local_inbox.pull_if_no_daemon(ctx, agent)
     return await step()
 
 
@@ -64,23 +63,6 @@ def _call(ctx: Ctx, agent: WireAgent, step: Callable[[Any], Awaitable[Any]]) -> 
             return await step(_pairing(agent))
 
     return ctx.run(go())
-
-
-def _persona(ctx: Ctx, did: object, character: object = None) -> str:
-    from wire_protocol import Character, Palette, character_for
-
-    if isinstance(character, dict) and isinstance(character.get("palette"), dict):
-        try:
-            return ctx.out.persona(
-                Character(
-                    nickname=str(character["nickname"]),
-                    emoji=str(character["emoji"]),
-                    palette=Palette(**character["palette"]),
-                )
-            )
-        except (KeyError, TypeError):
-            pass
-    return ctx.out.persona(character_for(did if isinstance(did, str) and did else None))
 
 
 # --- dial / pending / accept / reject -----------------------------------------------------------
@@ -125,7 +107,7 @@ def _dial(
 
 def _dial_human(ctx: Ctx, data: dict[str, Any]) -> None:
     handle = clean(data.get("resolved_handle") or data.get("peer_handle") or "?")
-    who = f"{_persona(ctx, data.get('paired_with'), data.get('character'))} ({handle})"
+    who = f"{local_inbox.persona_of(ctx, data.get('paired_with'), data.get('character'))} ({handle})"
     status = data.get("status")
     if status == "drop_sent":
         ctx.out.line(f"📞 pair request sent to {who}" if ctx.out.emoji else f"pair request sent to {who}")
@@ -149,37 +131,7 @@ def pending(json_: JsonOpt = False) -> None:
 
 
 def _pending(json_: bool, verb: str) -> None:
-    with cli(json_) as ctx:
-        if verb != "pending":
-            nag(ctx, verb, "pending")
-        from wire_cli.commands.messaging import pull_if_no_daemon
-
-        agent = ctx.agent()
-
-        async def go() -> list[Any]:
-            async with agent:
-                await pull_if_no_daemon(ctx, agent)
-                return list(_pairing(agent).pending())
-
-        requests = [r.to_json() for r in ctx.run(go())]
-
-        def human() -> None:
-            if not requests:
-                ctx.out.line("no pending pair requests")
-                return
-            ctx.out.line(f"{len(requests)} pending pair request(s):")
-            for r in requests:
-                persona = _persona(ctx, r.get("peer_did"), r.get("character"))
-                ctx.out.line(f"  {persona} ({clean(r.get('peer_handle') or '?')}) wants to pair with you")
-                ctx.out.line(
-                    ctx.out.dim(
-                        f"      {r.get('peer_did')} · fingerprint {r.get('fingerprint')}"
-                        f" · via {clean(r.get('peer_relay_url') or '?')}"
-                    )
-                )
-            ctx.out.line("→ to accept any: `wire accept <name>` (or `wire reject <name>`)")
-
-        ctx.out.emit(requests, human)
+    local_inbox.pending(json_, before=None if verb == "pending" else lambda ctx: nag(ctx, verb, "pending"))
 
 
 def accept(

@@ -248,9 +248,9 @@ def upgrade(
         daemon: dict[str, Any] = {}
         home = ctx.home()
         if home.is_initialized:
-            from wire_cli.commands.ops import _daemon_json
+            from wire_cli.local_status import daemon_json
 
-            daemon = _daemon_json(home)
+            daemon = daemon_json(home)
         data: dict[str, Any] = {
             "versions": _versions(),
             "interpreter": sys.executable,

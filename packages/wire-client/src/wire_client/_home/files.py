@@ -21,13 +21,10 @@ import copy
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
-
-import filelock
 
 from wire_client._errors import HomeError, LockTimeoutError
 from wire_protocol import JSON, CanonicalizationError, loads
@@ -72,6 +69,8 @@ def lock_path_for(path: Path) -> Path:
 @contextlib.contextmanager
 def locked(path: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
     """Hold the exclusive cross-process lock of ``path`` for the ``with`` block."""
+    import filelock  # here, not at module level: reading a home needs no lock (the CLI's local verbs)
+
     lock_file = lock_path_for(path)
     make_private_dirs(lock_file.parent)
     lock = filelock.FileLock(lock_file, timeout=timeout, mode=FILE_MODE, preserve_lock_file=True)
@@ -118,6 +117,8 @@ def dump_line(value: JSON) -> bytes:
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = FILE_MODE, fsync: bool = True) -> None:
     """Replace ``path`` with ``data`` atomically (temp file in the same dir + fsync + ``os.replace``)."""
     make_private_dirs(path.parent)
+    import tempfile  # here, not at module level: reading a home writes nothing
+
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)

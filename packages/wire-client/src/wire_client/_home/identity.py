@@ -22,7 +22,6 @@ from wire_protocol import (
     SigningKey,
     Tier,
     build_agent_card,
-    card_with_dh_pubkey,
     character_for,
     sign_card,
     validate_handle,
@@ -96,6 +95,8 @@ class Identity:
             else:
                 signing_key = key if key is not None else SigningKey.generate()
                 atomic_write_bytes(home.private_key, signing_key.seed, mode=0o600)
+            from wire_protocol import card_with_dh_pubkey  # here: sealing code loads only when a card is signed
+
             card = card_with_dh_pubkey(build_agent_card(signing_key, handle, name=name), signing_key)
             atomic_write_bytes(home.agent_card, dump_pretty(card.to_json()))
         identity = cls(home, signing_key, card)
@@ -122,6 +123,8 @@ class Identity:
 
     def _store_card(self, card: AgentCard) -> AgentCard:
         had_dh_pubkey = "dh_pubkey" in self.card.data
+        from wire_protocol import card_with_dh_pubkey
+
         card = card_with_dh_pubkey(card, self.key)  # every re-sign publishes our X25519 key
         with locked(self.home.agent_card):
             atomic_write_bytes(self.home.agent_card, dump_pretty(card.to_json()))

@@ -8,7 +8,6 @@ and appends by other processes are still seen.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -16,8 +15,6 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-import filelock
 
 from wire_client._errors import LockTimeoutError
 from wire_client._home.files import (
@@ -289,6 +286,8 @@ class EventLog:
 
     async def tail(self, *, from_start: bool = False, interval: float = 0.05) -> AsyncIterator[tuple[str, JSONObject]]:
         """Yield ``(peer, event)`` for lines appended from now on (or from the start) by any process."""
+        import asyncio  # here, not at module level: the CLI's local verbs read mailboxes without an event loop
+
         reader = InboxReader(self.directory, from_end=not from_start)
         while True:
             for peer, event in reader.poll():
@@ -429,6 +428,10 @@ class SentLog:
 @contextlib.asynccontextmanager
 async def async_locked(path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> AsyncIterator[None]:
     """Cross-process lock of ``path`` taken without blocking the event loop (polls every 2 ms)."""
+    import asyncio
+
+    import filelock  # here, not at module level: reading a home needs no lock (the CLI's local verbs)
+
     lock_file = lock_path_for(path)
     make_private_dirs(lock_file.parent)
     lock = filelock.FileLock(lock_file, mode=FILE_MODE, preserve_lock_file=True)

@@ -9,8 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 from wire_client._errors import HomeError
 from wire_client._home.files import DIR_MODE, make_private_dirs
 
@@ -52,6 +50,8 @@ class WireHome:
         override = environ.get("WIRE_HOME", "").strip()
         if override:
             return cls.at(override)
+        import platformdirs  # here: a WIRE_HOME (every session, most agents) never needs it
+
         return cls(
             config_dir=Path(platformdirs.user_config_dir(_APP, appauthor=False)),
             state_dir=Path(platformdirs.user_state_dir(_APP, appauthor=False)),

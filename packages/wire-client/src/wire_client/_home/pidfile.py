@@ -14,8 +14,6 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import filelock
-
 from wire_client.__about__ import __version__
 from wire_client._errors import DaemonAlreadyRunningError, WireClientError
 from wire_client._home.files import FILE_MODE, atomic_write_json, make_private_dirs, read_json
@@ -89,6 +87,8 @@ class DaemonLock:
     """The right to serve one home: the exclusive ``daemon.lock`` plus the pidfile that names us."""
 
     def __init__(self, home: WireHome) -> None:
+        import filelock  # here, not at module level: reading a home needs no lock (the CLI's local verbs)
+
         self.home = home
         self._lock = filelock.FileLock(home.daemon_lock, mode=FILE_MODE, preserve_lock_file=True)
 
@@ -98,6 +98,8 @@ class DaemonLock:
 
     def acquire(self, *, did: str, relay_url: str | None) -> None:
         """Take the lock and write the pidfile, or raise :class:`DaemonAlreadyRunningError`."""
+        import filelock
+
         make_private_dirs(self.home.state_dir)
         try:
             self._lock.acquire(blocking=False)
