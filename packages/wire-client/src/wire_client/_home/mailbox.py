@@ -253,8 +253,10 @@ class EventLog:
         found: dict[str, int] = {}
         for peer in self.peers():
             path = self.path(peer)
-            with locked(path):
-                chunk = read_jsonl(path)
+            chunk = read_jsonl(path)
+            if chunk.bad_lines or chunk.torn_tail:
+                with locked(path):  # a writer may have been mid-append: look again while it cannot be
+                    chunk = read_jsonl(path)
             count = len(chunk.bad_lines) + (1 if chunk.torn_tail else 0)
             if count:
                 found[peer] = count
