@@ -102,7 +102,7 @@ async def test_attach_relay_binds_once_and_claims(shared_relay: RelayProcess, tm
     nick = uniq("attach")
     async with make_agent(tmp_path, nick) as agent:
         first = await agent.attach_relay(shared_relay.url + "/")
-        assert (first.newly_bound, first.claimed, first.claim_error) == (True, True, None)
+        assert (first.newly_bound, first.claimed) == (True, True)
         again = await agent.attach_relay(shared_relay.url)  # same relay: the slot is reused, re-claim is fine
         assert (again.newly_bound, again.claimed) == (False, True)
         assert again.endpoint.slot_id == first.endpoint.slot_id
@@ -110,11 +110,11 @@ async def test_attach_relay_binds_once_and_claims(shared_relay: RelayProcess, tm
         resolved = await agent.relay(shared_relay.url).resolve_handle(nick)
         assert resolved["did"] == agent.did
     async with make_agent(tmp_path / "other", nick) as squatter:  # same nick, different key
-        taken = await squatter.attach_relay(shared_relay.url)
-        assert taken.newly_bound
-        assert not taken.claimed
-        assert taken.claim_error
-        assert taken.to_json()["claim_error"] == taken.claim_error
+        with pytest.raises(wire_client.HandleClaimError) as taken:
+            await squatter.attach_relay(shared_relay.url)
+        assert (taken.value.reason, taken.value.newly_bound) == ("handle_taken", True)
+        assert "already claimed" in taken.value.message
+        assert [ep.slot_id for ep in squatter.endpoints()] == [taken.value.slot_id]  # the slot is kept and named
 
 
 def test_one_export_table_matches_the_type_checking_imports() -> None:

@@ -167,7 +167,9 @@ async def test_rejected_drop_stays_rejected(shared_relay: RelayProcess, tmp_path
         await alice.pull()
         assert [p.peer_handle for p in alice.pairing.pending()] == [mallory.handle]
         rejected = await alice.pairing.reject(mallory.handle)
-        assert rejected.to_json() == {"peer": mallory.handle, "rejected": True, "had_pending": True}
+        assert rejected.to_json() == {"peer": mallory.handle, "rejected": True, "had_pending": True, "notified": True}
+        await mallory.pull()
+        assert [p.state for p in mallory.peers()] == ["REFUSED"]  # the dialer was told
         assert (await alice.pairing.reject(mallory.handle)).had_pending is False  # idempotent
         alice.home.cursors.unlink()  # full replay of the slot: the same drop is seen again
         await alice.pull()

@@ -212,3 +212,16 @@ def test_card_is_deep_copied_on_verify() -> None:
     verified = wp.verify_card(data)
     data["name"] = "x"
     assert verified.data == original
+
+
+def test_a_card_with_a_non_canonical_base64_signature_is_rejected() -> None:
+    """``…Ag==`` and ``…Ah==`` decode to the same bytes; only the canonical spelling is a valid card."""
+    card = wp.build_agent_card(PAUL, "paul", profile={"motto": "on the line"})
+    data = copy.deepcopy(card.data)
+    signature = str(data["signature"])
+    assert signature.endswith("==")
+    last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".index(signature[-3])
+    twin = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[last ^ 1]  # a low bit the decoder drops
+    data["signature"] = signature[:-3] + twin + "=="
+    with pytest.raises(wp.CardError):
+        wp.verify_card(data)

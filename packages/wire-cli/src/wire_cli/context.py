@@ -17,7 +17,7 @@ from wire_cli._env import color_wanted, emoji_env, json_wanted
 from wire_cli.output import CliError, Output
 
 if TYPE_CHECKING:
-    from wire_client import Endpoint, Identity, WireAgent, WireHome
+    from wire_client import Endpoint, Identity, Refusal, WireAgent, WireHome
     from wire_protocol import AgentCard
 
 __all__ = ["Ctx", "LocalHome", "cli"]
@@ -57,6 +57,12 @@ class LocalHome:
 
     def endpoints(self) -> list[Endpoint]:
         return self.relay_state.self_endpoints()
+
+    def refusal(self, handle: str) -> Refusal | None:
+        """As ``WireAgent.refusal``: set while ``handle`` declined our pair request and gave us no slot."""
+        from wire_client import refusal_in_force
+
+        return refusal_in_force(self.home, handle, self.relay_state.peer_endpoints(handle))
 
 
 class Ctx:

@@ -35,6 +35,13 @@ def translate(exc: BaseException) -> CliError | None:
         err = CliError(
             exc.message, hint="`wire peers` lists who you are paired with; `wire dial <name>` pairs", code=exc.code
         )
+    elif isinstance(exc, client.PeerRefusedError):
+        err = CliError(
+            exc.message,
+            hint="`wire peers` shows it as REFUSED; messages queued for it earlier are kept, not sent",
+            code=exc.code,
+            data={"peer": exc.peer, "refused_at": exc.refused_at},
+        )
     elif isinstance(exc, client.TrustConflictError):
         err = CliError(exc.message, hint="`wire peers` shows the existing pin", code=exc.code)
     elif isinstance(exc, client.TransportError):

@@ -57,7 +57,7 @@ def _status(agent: LocalHome) -> dict[str, Any]:
     from wire_cli.views import effective_tier
 
     peers = [
-        {"handle": h, "tier": effective_tier(r.tier.name, agent.relay_state.peer_endpoints(h))}
+        {"handle": h, "tier": effective_tier(r.tier.name, agent.relay_state.peer_endpoints(h), agent.refusal(h))}
         for h, r in sorted(agent.trust.agents().items())
         if r.did != agent.did
     ]
@@ -74,7 +74,12 @@ def _status(agent: LocalHome) -> dict[str, Any]:
         "self_endpoints": [ep.redacted() for ep in agent.endpoints()],
         "peers": peers,
         "peer_slots_count": len(agent.relay_state.peers()),
-        "outbox": {"peers_with_backlog": sorted(backlog), "queued_bytes": sum(backlog.values())},
+        "outbox": {
+            "peers_with_backlog": sorted(backlog),
+            "queued_bytes": sum(backlog.values()),
+            # queued for a peer that declined us: kept on disk, not pushed (dialing again releases them)
+            "held_for_refused": sorted(p["handle"] for p in peers if p["tier"] == "REFUSED" and p["handle"] in backlog),
+        },
         "inbox": {"files": len(inbox), "events": sum(inbox.values())},
         "daemon": daemon_json(home),
         "pending_pairs": {"inbound_count": len(pending), "inbound_handles": [p.get("peer_handle") for p in pending]},
@@ -108,6 +113,8 @@ def _status_human(ctx: Ctx, agent: LocalHome, data: dict[str, Any]) -> None:
     out.line(f"inbox: {data['inbox']['events']} event(s) from {data['inbox']['files']} peer(s)")
     backlog = data["outbox"]["peers_with_backlog"]
     out.line("outbox: " + (f"queued for {', '.join(backlog)}" if backlog else "empty"))
+    for handle in data["outbox"]["held_for_refused"]:
+        out.line(f"  {clean(handle)} declined your pair request: its queued messages are kept, not sent")
     daemon = data["daemon"]
     out.line(f"daemon: {'running, pid ' + str(daemon['pid']) if daemon['running'] else 'not running (`wire daemon`)'}")
     pending = data["pending_pairs"]["inbound_count"]

@@ -56,7 +56,7 @@ def here(json_: bool) -> None:
             {
                 "handle": h,
                 "did": r.did,
-                "tier": effective_tier(r.tier.name, agent.relay_state.peer_endpoints(h)),
+                "tier": effective_tier(r.tier.name, agent.relay_state.peer_endpoints(h), agent.refusal(h)),
                 "character": card_character(r.did, r.card).to_json(),
             }
             for h, r in sorted(agent.trust.agents().items())
@@ -110,7 +110,10 @@ def peers(json_: bool) -> None:
         agent = ctx.local()
         slots = agent.relay_state.peers()
         records = [r for r in agent.trust.agents().values() if r.did != agent.did]
-        data = [peer_json(r, slots.get(r.handle, [])) for r in sorted(records, key=lambda r: r.handle)]
+        data = [
+            peer_json(r, slots.get(r.handle, []), agent.refusal(r.handle))
+            for r in sorted(records, key=lambda r: r.handle)
+        ]
 
         def human() -> None:
             if not data:
@@ -122,6 +125,8 @@ def peers(json_: bool) -> None:
             for record, p in zip(sorted(records, key=lambda r: r.handle), data, strict=True):
                 persona = ctx.out.persona(card_character(record.did, record.card))
                 reach = "" if p["reachable"] else "  (waiting for their ack)"
+                if p["tier"] == "REFUSED":
+                    reach = f"  ({p['note']})"
                 ctx.out.line(f"{persona:<40} {clean(p['handle']):<{width}}  {p['tier']:<11}{reach}")
 
         ctx.out.emit(data, human)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from wire_cli.output import Output, clean, clean_block
 
 if TYPE_CHECKING:
-    from wire_client import Endpoint, TrustRecord, TrustStore
+    from wire_client import Endpoint, Refusal, TrustRecord, TrustStore
     from wire_protocol import Character, JSONObject
 
 __all__ = [
@@ -56,26 +56,31 @@ def card_character(did: str | None, card: Mapping[str, Any] | None) -> Character
     return of_card(did, card)
 
 
-def effective_tier(tier: str, endpoints: list[Endpoint]) -> str:
-    """``VERIFIED`` with no usable slot yet shows as ``PENDING_ACK`` (the ack has not arrived)."""
-    if tier == "VERIFIED" and not any(ep.is_ready for ep in endpoints):
-        return "PENDING_ACK"
-    return tier
+def effective_tier(tier: str, endpoints: list[Endpoint], refusal: Refusal | None = None) -> str:
+    """The one peer state everywhere (``wire_client.peer_state``): ``REFUSED`` when it declined our pair
+    request, ``PENDING_ACK`` while its ack has not arrived, else the trust tier."""
+    from wire_client import peer_state
+
+    return peer_state(tier, endpoints, refusal)
 
 
-def peer_json(record: TrustRecord, endpoints: list[Endpoint]) -> JSONObject:
-    """``{handle, did, tier, tier_raw, capabilities, character, reachable, endpoints}`` (no tokens)."""
+def peer_json(record: TrustRecord, endpoints: list[Endpoint], refusal: Refusal | None = None) -> JSONObject:
+    """``{handle, did, tier, tier_raw, capabilities, character, reachable, endpoints}`` (no tokens),
+    plus ``refused_at`` and ``note`` for a peer that declined our pair request."""
     character = card_character(record.did, record.card)
-    return {
+    data: JSONObject = {
         "handle": record.handle,
         "did": record.did,
-        "tier": effective_tier(record.tier.name, endpoints),
+        "tier": effective_tier(record.tier.name, endpoints, refusal),
         "tier_raw": record.tier.name,
         "capabilities": list(record.capabilities),
         "character": character.to_json(),  # type: ignore[dict-item]
         "reachable": any(ep.is_ready for ep in endpoints),
         "endpoints": [ep.redacted() for ep in endpoints],
     }
+    if refusal is not None and data["tier"] == "REFUSED":
+        data |= {"refused_at": refusal.refused_at, "note": refusal.text()}
+    return data
 
 
 def reverify(event: Mapping[str, Any], trust: TrustStore) -> bool:

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
         AlreadyInitializedError as AlreadyInitializedError,
     )
     from wire_client._errors import (
+        AttachRelayError as AttachRelayError,
+    )
+    from wire_client._errors import (
         CapabilityError as CapabilityError,
     )
     from wire_client._errors import (
@@ -44,6 +47,9 @@ if TYPE_CHECKING:
     )
     from wire_client._errors import (
         DaemonError as DaemonError,
+    )
+    from wire_client._errors import (
+        HandleClaimError as HandleClaimError,
     )
     from wire_client._errors import (
         HomeError as HomeError,
@@ -62,6 +68,9 @@ if TYPE_CHECKING:
     )
     from wire_client._errors import (
         PeerNotFoundError as PeerNotFoundError,
+    )
+    from wire_client._errors import (
+        PeerRefusedError as PeerRefusedError,
     )
     from wire_client._errors import (
         RelayError as RelayError,
@@ -89,6 +98,15 @@ if TYPE_CHECKING:
     )
     from wire_client._errors import (
         WireClientError as WireClientError,
+    )
+    from wire_client._home.dials import (
+        Refusal as Refusal,
+    )
+    from wire_client._home.dials import (
+        peer_state as peer_state,
+    )
+    from wire_client._home.dials import (
+        refusal_in_force as refusal_in_force,
     )
     from wire_client._home.endpoints import (
         CursorStore as CursorStore,
@@ -295,6 +313,12 @@ _EXPORTS: dict[str, str] = {
     "NotInitializedError": "wire_client._errors",
     "PairingFailedError": "wire_client._errors",
     "PeerNotFoundError": "wire_client._errors",
+    "PeerRefusedError": "wire_client._errors",
+    "Refusal": "wire_client._home.dials",
+    "peer_state": "wire_client._home.dials",
+    "refusal_in_force": "wire_client._home.dials",
+    "AttachRelayError": "wire_client._errors",
+    "HandleClaimError": "wire_client._errors",
     "RelayError": "wire_client._errors",
     "RelayProtocolError": "wire_client._errors",
     "RelayTimeout": "wire_client._errors",

@@ -18,7 +18,9 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Self
 
-from wire_client._errors import DaemonAlreadyRunningError, RelayError, WireClientError
+from wire_client._attach import attach_errors, checked_attach_url, checked_slot
+from wire_client._errors import DaemonAlreadyRunningError, HandleClaimError, RelayError, WireClientError
+from wire_client._home.dials import REFUSED, Refusal, peer_state, refusal_in_force
 from wire_client._home.endpoints import Endpoint, RelayStateStore, Scope
 from wire_client._home.identity import Identity, InitResult
 from wire_client._home.mailbox import EventLog, InboxEvent
@@ -65,18 +67,14 @@ class RelayAttachment:
     endpoint: Endpoint
     newly_bound: bool
     claimed: bool
-    claim_error: str | None = None
 
     def to_json(self) -> JSONObject:
-        data: JSONObject = {
+        return {
             "relay_url": self.endpoint.relay_url,
             "slot_id": self.endpoint.slot_id,
             "newly_bound": self.newly_bound,
             "claimed": self.claimed,
         }
-        if self.claim_error is not None:
-            data["claim_error"] = self.claim_error
-        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,20 +86,31 @@ class PeerInfo:
     tier: Tier
     endpoints: tuple[Endpoint, ...]
     character: Character
+    refusal: Refusal | None = None
 
     @property
     def reachable(self) -> bool:
         return any(ep.is_ready for ep in self.endpoints)
 
+    @property
+    def state(self) -> str:
+        """The one state front-ends show: ``REFUSED``, ``PENDING_ACK`` or the trust tier (see ``peer_state``)."""
+        return peer_state(self.tier.name, self.endpoints, self.refusal)
+
     def to_json(self) -> JSONObject:
-        return {
+        data: JSONObject = {
             "handle": self.handle,
             "did": self.did,
             "tier": self.tier.name,
+            "state": self.state,
             "reachable": self.reachable,
             "endpoints": [ep.redacted() for ep in self.endpoints],
             "character": {"nickname": self.character.nickname, "emoji": self.character.emoji},
         }
+        if self.refusal is not None and self.state == REFUSED:
+            data["refused_at"] = self.refusal.refused_at
+            data["note"] = self.refusal.text()
+        return data
 
 
 async def open_home(
@@ -208,20 +217,33 @@ class WireAgent:
     async def attach_relay(self, relay_url: str, *, claim: bool = True) -> RelayAttachment:
         """Get on the line at ``relay_url``: reuse or allocate our slot there, then claim our handle.
 
-        What ``wire init --relay`` and the MCP ``wire_init`` both do. A failed claim (nick taken,
-        reserved, relay without a directory) is reported, not raised: the slot works without it.
+        What ``wire init --relay`` and the MCP ``wire_init`` both do. Every failure raises
+        :class:`AttachRelayError` with a stable ``reason`` (bad URL, unreachable, TLS, timeout, an
+        answer that is not the relay API, an HTTP refusal); nothing is recorded before the relay
+        handed us a well-formed slot. A failed claim (nick taken, reserved, no directory) raises
+        :class:`HandleClaimError`: the slot it names is ours and kept (it works without the claim).
         """
-        url = relay_url.rstrip("/")
+        url = checked_attach_url(relay_url)
         endpoint = next((ep for ep in self.endpoints() if ep.relay_url == url), None)
         newly_bound = endpoint is None
         if endpoint is None:
-            endpoint = await self.bind_relay(url)
+            with attach_errors(url, "allocating a slot"):
+                allocated = await self.pool.client(url).allocate_slot(handle=self.handle)
+            endpoint = checked_slot(allocated)
+            self.relay_state.add_self_endpoint(endpoint)
         if not claim:
             return RelayAttachment(endpoint=endpoint, newly_bound=newly_bound, claimed=False)
         try:
             await self.pool.client(url).claim_handle(self.handle, endpoint, self.card.to_json(), key=self.identity.key)
-        except RelayError as exc:
-            return RelayAttachment(endpoint=endpoint, newly_bound=newly_bound, claimed=False, claim_error=exc.message)
+        except WireClientError as exc:
+            taken = isinstance(exc, RelayError) and exc.status == 409
+            raise HandleClaimError(
+                f"got a slot on {url} but could not claim the handle {self.handle!r} there: {exc.message}",
+                reason="handle_taken" if taken else "claim_failed",
+                relay_url=url,
+                slot_id=endpoint.slot_id,
+                newly_bound=newly_bound,
+            ) from exc
         return RelayAttachment(endpoint=endpoint, newly_bound=newly_bound, claimed=True)
 
     async def republish_card(self) -> list[str]:
@@ -313,9 +335,14 @@ class WireAgent:
                     tier=record.tier,
                     endpoints=tuple(slots.get(handle, [])),
                     character=character_for(record.did or None),
+                    refusal=refusal_in_force(self.home, handle, slots.get(handle, [])),
                 )
             )
         return result
+
+    def refusal(self, handle: str) -> Refusal | None:
+        """Why ``handle`` gets nothing from us: it declined our pair request and gave us no slot since."""
+        return refusal_in_force(self.home, handle, self.relay_state.peer_endpoints(handle))
 
     # --- messaging -----------------------------------------------------------------------------
 

@@ -14,16 +14,19 @@ from wire_protocol import JSON
 __all__ = [
     "AlreadyInitializedError",
     "AmbiguousNameError",
+    "AttachRelayError",
     "CapabilityError",
     "ConsentRequiredError",
     "DaemonAlreadyRunningError",
     "DaemonError",
+    "HandleClaimError",
     "HomeError",
     "IdentityMismatchError",
     "LockTimeoutError",
     "NotInitializedError",
     "PairingFailedError",
     "PeerNotFoundError",
+    "PeerRefusedError",
     "RelayError",
     "RelayProtocolError",
     "RelayTimeout",
@@ -103,6 +106,21 @@ class PeerNotFoundError(WireClientError):
     def __init__(self, message: str, *, candidates: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.candidates = candidates
+
+
+class PeerRefusedError(WireClientError):
+    """The peer declined our pair request (a verified ``pair_reject``): nothing is sent to it until we dial again.
+
+    ``refused_at`` is when we received the refusal (our clock); ``address`` what we dialed.
+    """
+
+    code = "peer_refused"
+
+    def __init__(self, message: str, *, peer: str, refused_at: str, address: str | None) -> None:
+        super().__init__(message)
+        self.peer = peer
+        self.refused_at = refused_at
+        self.address = address
 
 
 class PairingFailedError(WireClientError):
@@ -191,6 +209,36 @@ class RelayError(WireClientError):
         if isinstance(body, dict) and isinstance(body.get("error"), str):
             message = str(body["error"])
         return cls(status, message, body, url=url)
+
+
+class AttachRelayError(WireClientError):
+    """``attach_relay`` failed; nothing was recorded as attached unless ``endpoint_kept`` says so.
+
+    ``reason`` is a stable code: ``bad_url``, ``unreachable``, ``tls``, ``timeout``, ``bad_answer``
+    (the relay answered something that is not the API), ``refused`` (an HTTP error status),
+    ``handle_taken`` / ``claim_failed`` (see :class:`HandleClaimError`).
+    """
+
+    code = "attach_relay_failed"
+
+    def __init__(self, message: str, *, reason: str, relay_url: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.relay_url = relay_url
+
+
+class HandleClaimError(AttachRelayError):
+    """The slot on the relay is ours and kept (``slot_id``), but claiming our handle there failed.
+
+    The slot works (invites, pairing by code); only ``nick@domain`` lookups do not find us.
+    """
+
+    code = "handle_claim_failed"
+
+    def __init__(self, message: str, *, reason: str, relay_url: str, slot_id: str, newly_bound: bool) -> None:
+        super().__init__(message, reason=reason, relay_url=relay_url)
+        self.slot_id = slot_id
+        self.newly_bound = newly_bound
 
 
 class DaemonError(WireClientError):

@@ -42,7 +42,7 @@ _TABLE: dict[str, ToolAnnotations] = {
     "wire_send": _write(destructive=False, idempotent=True, open_world=True),
     "wire_dial": _write(destructive=False, idempotent=False, open_world=True),
     "wire_accept": _write(destructive=False, idempotent=False, open_world=True),
-    "wire_reject": _write(destructive=True, idempotent=True, open_world=False),
+    "wire_reject": _write(destructive=True, idempotent=True, open_world=True),  # tells the dialer
     "wire_forget": _write(destructive=True, idempotent=True, open_world=False),
     "wire_pair_initiate": _write(destructive=False, idempotent=False, open_world=True),
     "wire_pair_join": _write(destructive=False, idempotent=False, open_world=True),

@@ -130,6 +130,8 @@ class RejectOut(TypedDict):
     peer: str
     rejected: bool
     had_pending: NotRequired[bool]
+    notified: NotRequired[bool | None]
+    notify_error: NotRequired[str]
 
 
 class ForgetOut(TypedDict):

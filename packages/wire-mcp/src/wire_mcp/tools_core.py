@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
-from wire_client import Identity, SessionRegistry, WireAgent, signed_part
+from wire_client import HandleClaimError, Identity, PeerInfo, SessionRegistry, WireAgent, signed_part
 from wire_mcp.models import (
     HereOut,
     InitOut,
@@ -27,7 +27,7 @@ from wire_mcp.models import (
     WhoamiOut,
     WhoisOut,
 )
-from wire_mcp.results import ToolSpec, guarded, reply
+from wire_mcp.results import ToolSpec, guarded, name_tools, reply
 from wire_mcp.runtime import Runtime
 from wire_mcp.views import FRAME_TAG, character_view, event_view, frame_untrusted, unframe
 from wire_protocol import HANDSHAKE_TYPES, VerificationError, b64encode, parse_address, verify_card, verify_event
@@ -93,7 +93,8 @@ def _identity_tools(rt: Runtime) -> list[ToolSpec]:
                     seen.add(did)
                     sisters.append({"session": entry.get("name"), "handle": entry.get("handle"), **_char(did)})
         peers = [
-            {"handle": p.handle, "did": p.did, "tier": p.tier.name, "reachable": p.reachable, **_char(p.did)}
+            {"handle": p.handle, "did": p.did, "tier": p.tier.name, "state": p.state, "reachable": p.reachable}
+            | _char(p.did)
             for p in agent.peers()
         ]
         me = {
@@ -113,7 +114,7 @@ def _identity_tools(rt: Runtime) -> list[ToolSpec]:
     @guarded
     async def wire_peers() -> Annotated[CallToolResult, PeersOut]:
         peers = rt.agent().peers()
-        listed = ", ".join(f"{p.handle} ({p.tier.name}{'' if p.reachable else ', no slot yet'})" for p in peers)
+        listed = ", ".join(f"{p.handle} ({_state_text(p)})" for p in peers)
         return reply(PeersOut(peers=[p.to_json() for p in peers]), f"{len(peers)} peer(s): {listed or 'none'}")
 
     @guarded
@@ -132,8 +133,17 @@ def _identity_tools(rt: Runtime) -> list[ToolSpec]:
         resolution = agent.pairing.resolve_name(name)
         match = resolution.match
         if match is not None and match.tier is not None:
-            pinned = {"handle": match.handle, "did": match.did, "tier": match.tier.name, **_char(match.did)}
-            return reply(WhoisOut(found=True, kind="pinned_peer", record=pinned), f"{name} is pinned peer {match.did}")
+            pinned = {
+                "handle": match.handle,
+                "did": match.did,
+                "tier": match.tier.name,
+                "state": _state_of(agent, match.handle),
+                **_char(match.did),
+            }
+            return reply(
+                WhoisOut(found=True, kind="pinned_peer", record=pinned),
+                f"{name} is pinned peer {match.did} ({pinned['state']})",
+            )
         if match is not None:
             sister = {"handle": match.handle, "did": match.did, "session": match.session, **_char(match.did)}
             out = WhoisOut(found=True, kind="local_sister", record=sister)
@@ -268,10 +278,14 @@ def _setup_tools(rt: Runtime) -> list[ToolSpec]:
         agent = rt.adopt(identity)
         notes = ""
         if relay_url is not None:  # the same steps as `wire init --relay`: slot, then the handle claimed
-            attached = await agent.attach_relay(relay_url)
-            where = attached.endpoint.relay_url
-            notes = f"; slot allocated on {where}" if attached.newly_bound else f"; already on {where}"
-            notes += "; handle claimed" if attached.claimed else f"; handle NOT claimed: {attached.claim_error}"
+            try:
+                attached = await agent.attach_relay(relay_url)
+            except HandleClaimError as exc:  # the slot is ours and works; only the directory entry failed
+                notes = f"; slot on {exc.relay_url}; handle NOT claimed ({exc.reason}): {exc.message}"
+            else:
+                where = attached.endpoint.relay_url
+                notes = f"; slot allocated on {where}" if attached.newly_bound else f"; already on {where}"
+                notes += "; handle claimed"
         elif not agent.endpoints():
             notes = "; no relay slot yet: call again with relay_url to receive messages"
         await rt.ensure_receiving()
@@ -326,3 +340,14 @@ def _setup_tools(rt: Runtime) -> list[ToolSpec]:
             },
         ),
     ]
+
+
+def _state_text(peer: PeerInfo) -> str:
+    """``wire_peers`` prose: the one state (``REFUSED``/``PENDING_ACK``/tier), with the refusal's note."""
+    if peer.state == "REFUSED" and peer.refusal is not None:
+        return f"REFUSED: {name_tools(peer.refusal.text())}"
+    return peer.state + ("" if peer.reachable else ", no slot yet")
+
+
+def _state_of(agent: WireAgent, handle: str) -> str:
+    return next((p.state for p in agent.peers() if p.handle == handle), "UNKNOWN")

@@ -237,10 +237,9 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
         return reply(data, f"{data.get('status')}: paired with {peer}; you can wire_send now")
 
     @guarded
-    async def wire_reject(name: str) -> Annotated[CallToolResult, RejectOut]:
-        data: dict[str, Any] = (await rt.agent().pairing.reject(name)).to_json()
-        peer = data.get("peer") or name
-        return reply(data, f"rejected {peer}" if data.get("had_pending") else f"nothing pending from {peer}")
+    async def wire_reject(name: str, notify: bool = True) -> Annotated[CallToolResult, RejectOut]:
+        data: dict[str, Any] = (await rt.agent().pairing.reject(name, notify=notify)).to_json()
+        return reply(data, _reject_summary(data, name))
 
     @guarded
     async def wire_invite(
@@ -265,6 +264,7 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
         return reply(data, f"{data.get('status')}: pairing with {data.get('peer_handle')}; their ack completes it")
 
     name = {"description": "peer handle, nickname or DID"}
+    notify = {"description": "tell the dialer its request was declined (default true); false rejects quietly"}
     return [
         ToolSpec(
             "wire_dial",
@@ -292,8 +292,13 @@ def pair_tools(rt: Runtime) -> list[ToolSpec]:
             accept := {"name": name, "operator_approved": _APPROVED},
         ),
         ToolSpec("wire_pair_accept", "Alias of wire_accept (operator approval required).", wire_accept, accept),
-        ToolSpec("wire_reject", "Reject a pending pair request (it will not come back).", wire_reject, {"name": name}),
-        ToolSpec("wire_pair_reject", "Alias of wire_reject.", wire_reject, {"name": name}),
+        ToolSpec(
+            "wire_reject",
+            "Reject a pending pair request (it will not come back); the dialer is told unless notify=false.",
+            wire_reject,
+            {"name": name, "notify": notify},
+        ),
+        ToolSpec("wire_pair_reject", "Alias of wire_reject.", wire_reject, {"name": name, "notify": notify}),
         forget_tool(rt),
         *sas_tools(rt),
         ToolSpec(
@@ -369,3 +374,14 @@ async def _sas_digits_from_operator(rt: Runtime, agent: WireAgent, ctx: Ctx, ses
     raise ToolError(
         f"the user {why}: nothing was pinned; pairing {status.session_id} still waits (wire_pair_confirm asks again)"
     )
+
+
+def _reject_summary(data: dict[str, Any], name: str) -> str:
+    peer = data.get("peer") or name
+    if not data.get("had_pending"):
+        return f"nothing pending from {peer}"
+    if data.get("notified") is True:
+        return f"rejected {peer}; they were told"
+    if data.get("notified") is False:
+        return f"rejected {peer}; telling them failed: {data.get('notify_error')}"
+    return f"rejected {peer} quietly (not told)"

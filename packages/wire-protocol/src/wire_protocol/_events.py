@@ -74,6 +74,8 @@ class EventType(enum.StrEnum):
     AGENT_CARD = "agent_card"
     WIRE_CLOSE = "wire_close"
     HEARTBEAT = "heartbeat"
+    #: "your pair request was declined" (travels as kind 1201, which every v3.1 receiver knows)
+    PAIR_REJECT = "pair_reject"
 
 
 #: the kind each pairing event type travels as (protocol §10)
@@ -81,6 +83,7 @@ PAIRING_KINDS: Mapping[EventType, Kind] = {
     EventType.PAIR_DROP: Kind.PAIR_DROP,
     EventType.PAIR_DROP_ACK: Kind.PAIR_DROP_ACK,
     EventType.WIRE_CLOSE: Kind.WIRE_CLOSE,
+    EventType.PAIR_REJECT: Kind.WIRE_CLOSE,
 }
 #: handshake traffic that front-ends and notifications do not show as messages
 HANDSHAKE_TYPES: frozenset[str] = frozenset({EventType.PAIR_DROP, EventType.PAIR_DROP_ACK, EventType.HEARTBEAT})

@@ -38,6 +38,8 @@ def b64decode_exact(text: object, length: int | None = None, *, what: str = "val
         data = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError) as exc:
         raise KeyFormatError(f"{what} is not valid base64") from exc
+    if base64.b64encode(data).decode("ascii") != text:  # non-zero trailing bits: another spelling of the same bytes
+        raise KeyFormatError(f"{what} is not canonical base64")
     if length is not None and len(data) != length:
         raise KeyFormatError(f"{what} must decode to {length} bytes, got {len(data)}")
     return data

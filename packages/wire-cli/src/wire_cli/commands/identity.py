@@ -68,18 +68,7 @@ async def _init(ctx: Ctx, handle: str, name: str | None, relay: str | None, offl
     data: dict[str, Any] = {"status": result.status}
     async with WireAgent(home, identity) as agent:
         if relay is not None:
-            attached = await agent.attach_relay(relay)
-            data.update(relay_url=attached.endpoint.relay_url, slot_id=attached.endpoint.slot_id)
-            data["claimed"] = attached.claimed
-            if attached.claim_error is not None:
-                data["claim_error"] = attached.claim_error
-                where = attached.endpoint.relay_url
-                ctx.out.warn(
-                    f"could not claim the handle {handle!r} on {where}: {attached.claim_error}"
-                    " — peers can still pair with you by invite (`wire invite`). Your handle is part of this"
-                    f" identity, so for another name start a new one: `WIRE_HOME=<new dir> wire init <other-name>"
-                    f" --relay {where}` (nobody has paired with this one yet)"
-                )
+            data.update(await _attach(ctx, agent, relay, handle))
         card = agent.card
         character = agent.identity.character()
     result_data: dict[str, Any] = {
@@ -92,6 +81,31 @@ async def _init(ctx: Ctx, handle: str, name: str | None, relay: str | None, offl
         **data,
     }
     return result_data
+
+
+async def _attach(ctx: Ctx, agent: WireAgent, relay: str, handle: str) -> dict[str, Any]:
+    """``attach_relay`` for ``init``: a failed claim is a warning (the slot works), anything else an error."""
+    from wire_client import AttachRelayError, HandleClaimError
+
+    try:
+        attached = await agent.attach_relay(relay)
+    except HandleClaimError as exc:
+        where = exc.relay_url
+        ctx.out.warn(
+            f"could not claim the handle {handle!r} on {where}: {exc.__cause__ or exc.message}"
+            " — peers can still pair with you by invite (`wire invite`). Your handle is part of this"
+            f" identity, so for another name start a new one: `WIRE_HOME=<new dir> wire init <other-name>"
+            f" --relay {where}` (nobody has paired with this one yet)"
+        )
+        return {"relay_url": where, "slot_id": exc.slot_id, "claimed": False, "claim_error": exc.message,
+                "claim_failure": exc.reason}  # fmt: skip
+    except AttachRelayError as exc:
+        raise CliError(
+            exc.message,
+            hint=f"your keys are made and kept; attach later with `wire init {handle} --relay <url>`",
+            code=f"relay_{exc.reason}",
+        ) from None
+    return {"relay_url": attached.endpoint.relay_url, "slot_id": attached.endpoint.slot_id, "claimed": True}
 
 
 def init(
@@ -216,7 +230,8 @@ def whois(
         data |= {"nickname": match.character.nickname, "emoji": match.character.emoji}
         from wire_cli.views import effective_tier
 
-        tier = effective_tier(match.tier.name, agent.relay_state.peer_endpoints(match.handle)) if match.tier else None
+        endpoints = agent.relay_state.peer_endpoints(match.handle)
+        tier = effective_tier(match.tier.name, endpoints, agent.refusal(match.handle)) if match.tier else None
         data |= {"tier": tier} if tier else {"session_name": match.session}
         where = f"tier {tier}" if tier else f"sister session {match.session}"
         glyph = ctx.out.glyph(match.character.emoji, "[*]")

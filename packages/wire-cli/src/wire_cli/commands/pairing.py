@@ -166,13 +166,16 @@ def _accept(target: str, json_: bool, verb: str) -> None:
 
 def reject(
     peer: Annotated[str, typer.Argument(help="The requester to refuse.")],
+    quietly: Annotated[
+        bool, typer.Option("--quietly", help="Do not tell them (by default they learn their request was declined).")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Refuse a pair request (nothing is sent to them; their request does not come back)."""
-    _reject(peer, json_, "reject")
+    """Refuse a pair request: they are told it was declined (unless --quietly); it does not come back."""
+    _reject(peer, json_, "reject", notify=not quietly)
 
 
-def _reject(peer: str, json_: bool, verb: str) -> None:
+def _reject(peer: str, json_: bool, verb: str, *, notify: bool = True) -> None:
     with cli(json_) as ctx:
         if verb != "reject":
             nag(ctx, verb, "reject")
@@ -181,14 +184,17 @@ def _reject(peer: str, json_: bool, verb: str) -> None:
         async def go() -> tuple[Any, list[str]]:
             async with agent:
                 pairing = _pairing(agent)
-                result = await _fetched_first(ctx, agent, lambda: pairing.reject(peer))
+                result = await _fetched_first(ctx, agent, lambda: pairing.reject(peer, notify=notify))
                 return result, [str(r.peer_handle) for r in pairing.pending()]
 
         result, waiting = ctx.run(go())
         data = result.to_json()
         if not data.get("had_pending"):
             raise _no_pending_error(peer, waiting, verb="reject")
-        ctx.out.emit(data, f"rejected {clean(peer)}")
+        if data.get("notified") is False:
+            ctx.out.warn(f"could not tell {clean(peer)} (their request is still rejected): {data.get('notify_error')}")
+        told = {True: " — they were told", False: "", None: " quietly (they were not told)"}[data.get("notified")]
+        ctx.out.emit(data, f"rejected {clean(peer)}{told}")
 
 
 def forget(

@@ -139,6 +139,11 @@ class WireHome:
         return self.state_dir / "pair-rejections.json"
 
     @property
+    def pair_dials(self) -> Path:
+        """Our outgoing pair requests (event id, key, address) and any refusal they got."""
+        return self.state_dir / "pair-dials.json"
+
+    @property
     def peer_coords(self) -> Path:
         """Per peer, the slot ids it moved away from (replayed coordinates are refused)."""
         return self.state_dir / "peer-coords.json"

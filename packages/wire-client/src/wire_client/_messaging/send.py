@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from wire_client._errors import CapabilityError, PeerNotFoundError, RelayError, TransportError, WireClientError
+from wire_client._home.dials import not_refused, raise_if_refused
 from wire_client._home.endpoints import Endpoint, RelayStateStore, order_for_sending
 from wire_client._home.files import read_jsonl
 from wire_client._home.identity import Identity
@@ -218,6 +219,7 @@ class Sender:
         peer = safe_peer_name(bare_handle(peer))
         if self.trust.get(peer) is None and not self.relay_state.peer_endpoints(peer):
             raise PeerNotFoundError(f"no peer {peer!r}: pin it (pair) first; see `wire peers` for who you know")
+        raise_if_refused(self.home, self.relay_state, peer)
         warnings: list[str] = []
         if check_cap is not None:
             warning = self.check_capability(peer, check_cap, cap_policy)
@@ -292,6 +294,7 @@ class Sender:
         peer = safe_peer_name(bare_handle(peer))
         if self.trust.get(peer) is None and not self.relay_state.peer_endpoints(peer):
             raise PeerNotFoundError(f"no peer {peer!r}: pin it (pair) first; see `wire peers` for who you know")
+        raise_if_refused(self.home, self.relay_state, peer)
         first = [self.build(peer, body, type=type, kind=kind) for body in bodies[:SEND_MANY_CHUNK]]
         if len(bodies) > SEND_MANY_CHUNK:
             self._check_bodies(first[0], bodies, start=SEND_MANY_CHUNK)
@@ -381,6 +384,8 @@ class Sender:
     async def push(self, peer: str | None = None) -> list[SendResult]:
         """Deliver queued outbox lines (all peers, or one), in order, each at most until confirmed once."""
         peers = [peer] if peer is not None else sorted(self.outbox.backlog())
+        # a peer that declined our pair request keeps its queued lines (reported by `status`), unpushed
+        peers = not_refused(self.home, self.relay_state, peers)
         results: list[SendResult] = []
         for name in peers:
             async with self._lock(name), async_locked(self.outbox.push_lock_target(name)):

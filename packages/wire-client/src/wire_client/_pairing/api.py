@@ -22,6 +22,7 @@ from wire_client._errors import (
     TrustConflictError,
     WireClientError,
 )
+from wire_client._home.dials import DialRecords
 from wire_client._home.endpoints import Endpoint, Scope
 from wire_client._home.mailbox import EventLog
 from wire_client._messaging.send import SendResult
@@ -39,6 +40,7 @@ from wire_client._pairing.events import (
 from wire_client._pairing.handler import purge_held, send_ack
 from wire_client._pairing.names import NameResolution, resolve_name
 from wire_client._pairing.parts import PairingParts
+from wire_client._pairing.refusals import record_dial, send_refusal
 from wire_client._pairing.requests import InboundStore, PendingRequest
 from wire_client._pairing.results import (
     AcceptResult,
@@ -186,6 +188,7 @@ class Pairing:
             if pinned_now:  # nothing was sent: leave no half-made pin behind
                 self.parts.forget(handle)
             raise
+        record_dial(self.parts, resolved.card, str(event["event_id"]), address)
         steps.append({"step": "drop_sent", "event_id": event["event_id"], "status": answer.get("status")})
         await self._maybe_send(handle, message, steps)
         return DialResult(address, True, "drop_sent", "federation", handle, resolved.did, address,
@@ -227,12 +230,17 @@ class Pairing:
         if self.inbound.accept_coordinates(handle, [ep.slot_id for ep in endpoints], current):
             self.parts.relay_state.pin_peer_endpoints(handle, endpoints)
         self.inbound.forgive(card.did)
+        DialRecords(self.parts.home).clear(card.did)  # we are pairing after all: an old refusal is moot
         verdict = await send_ack(self.parts.sender, handle, card.did)
         self.inbound.delete(card.did)
         return AcceptResult(handle, card.did, request.peer_relay_url, verdict.status, verdict.reason)
 
-    async def reject(self, name: str) -> RejectResult:
-        """Delete a pending request for good (its event id and DID are remembered)."""
+    async def reject(self, name: str, *, notify: bool = True) -> RejectResult:
+        """Delete a pending request for good (its event id and DID are remembered).
+
+        With ``notify`` (the default) the dialer is told: one signed ``pair_reject`` to the slot its
+        request named (see :mod:`.refusals`); ``notify=False`` rejects without a word.
+        """
         request = self.inbound.find(name)
         if request is None:
             return RejectResult(name, False, False)
@@ -240,7 +248,10 @@ class Pairing:
         self.inbound.remember_rejection(request.peer_did, request.event_id or None)
         if self.parts.trust.get(request.peer_handle) is None:
             purge_held(EventLog(self.parts.home.held_dir), request.peer_handle)
-        return RejectResult(request.peer_handle, True, True)
+        if not notify:
+            return RejectResult(request.peer_handle, True, True)
+        problem = await send_refusal(self.parts, request)
+        return RejectResult(request.peer_handle, True, True, problem is None, problem)
 
     async def forget(self, name: str) -> ForgetResult:
         """Unpair: drop the pin and the peer's endpoints, and refuse its later events (they land in the
@@ -250,6 +261,7 @@ class Pairing:
         if handle is None or record is None:
             return ForgetResult(name, None, False, None)
         self.parts.forget(handle)
+        DialRecords(self.parts.home).clear(record.did)
         self.inbound.remember_rejection(record.did, None)
         purge_held(EventLog(self.parts.home.held_dir), handle)
         return ForgetResult(handle, record.did, True, await self._revoke_delivery_token(handle, record.did))

@@ -12,6 +12,7 @@ Called before normal verification for kinds 1100/1101/1201 (protocol §7 step 3)
   The drop then continues to verification, where an unknown sender is parked (the cursor moves).
 * ``pair_drop_ack`` — verified against trust BEFORE anything changes (fixes notes §7.4); then it
   updates the sender's endpoints. An ack from a SAS peer completes that session.
+* ``pair_reject`` — "declined": applied only as :mod:`.refusals` allows; always consumed.
 * ``wire_close`` — verified first; ``{new_relay_url, new_slot_id}`` replaces the peer's slot on that
   relay (a token we do not know yet leaves that endpoint pending until the refresh drop arrives).
 """
@@ -22,6 +23,7 @@ import contextlib
 import logging
 
 from wire_client._errors import HomeError, WireClientError
+from wire_client._home.dials import DialRecords
 from wire_client._home.endpoints import Endpoint, Scope
 from wire_client._home.files import read_json
 from wire_client._home.mailbox import EventLog
@@ -38,6 +40,7 @@ from wire_client._pairing.events import (
     sign_pairing_event,
 )
 from wire_client._pairing.invites import InviteStore
+from wire_client._pairing.refusals import apply_refusal
 from wire_client._pairing.requests import InboundStore, pending_record
 from wire_client._pairing.sas import complete_from_ack
 from wire_protocol import (
@@ -117,6 +120,9 @@ class WirePairingHandler:
                 return await self._on_ack(event, context)
             if is_pairing_event(event, EventType.WIRE_CLOSE):
                 return self._on_close(event, context)
+            if is_pairing_event(event, EventType.PAIR_REJECT):
+                apply_refusal(event, context)  # applied or reported: never a message
+                return PairingDecision.CONSUMED
         except (WireClientError, OSError) as exc:  # never let one bad event stop receiving
             log.warning("pairing event %s not applied: %s", event.get("event_id"), exc)
             InboundStore(context.home).report(str(event.get("from")), "pairing_event_failed", str(exc))
@@ -227,6 +233,7 @@ class WirePairingHandler:
         endpoints = _checked_coords(context, handle, event.get("body"), "pair_drop_ack")
         if endpoints and _accept(context, handle, endpoints):
             context.relay_state.pin_peer_endpoints(handle, endpoints)
+            DialRecords(context.home).clear(str(event.get("from")))  # answered: no refusal can apply now
             _notify(f"wire — pair complete with {handle}", f"you can now send to {handle}")
         return PairingDecision.CONTINUE
 

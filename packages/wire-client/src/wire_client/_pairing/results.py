@@ -94,12 +94,21 @@ class AcceptResult:
 
 @dataclass(frozen=True, slots=True)
 class RejectResult:
+    """``reject``: ``notified`` is True when the dialer was told (a signed ``pair_reject`` reached its
+    slot), False when telling it failed (``notify_error`` says why), None when not asked to tell."""
+
     peer: str
     rejected: bool
     had_pending: bool
+    notified: bool | None = None
+    notify_error: str | None = None
 
     def to_json(self) -> JSONObject:
-        return {"peer": self.peer, "rejected": self.rejected, "had_pending": self.had_pending}
+        data: JSONObject = {"peer": self.peer, "rejected": self.rejected, "had_pending": self.had_pending,
+                            "notified": self.notified}  # fmt: skip
+        if self.notify_error is not None:
+            data["notify_error"] = self.notify_error
+        return data
 
 
 @dataclass(frozen=True, slots=True)
