@@ -347,6 +347,21 @@ def benches(quick: bool) -> list[Bench]:
             render_wrk,
         ),
         Bench(
+            "relay_wrk_busy",
+            "Relay single-event ingest with wrk — asyncio, while another process keeps a core busy",
+            [py, str(BENCH / "relay_wrk.py"), "--json", "--busy"],
+            300,
+            render_wrk,
+            "As above, with a busy-loop process running for the whole measurement (issue 17 asks for both).",
+        ),
+        Bench(
+            "relay_wrk_uvloop_busy",
+            "Relay single-event ingest with wrk — uvloop, while another process keeps a core busy",
+            [py, str(BENCH / "relay_wrk.py"), "--json", "--busy", "--relay-args=--event-loop uvloop"],
+            300,
+            render_wrk,
+        ),
+        Bench(
             "relay_wrk_workers",
             "Relay single-event ingest with wrk — `--workers 2` on embedded PostgreSQL, whole machine",
             [
@@ -508,8 +523,8 @@ def main() -> int:
         "--only",
         action="append",
         default=[],
-        help="run only these benches (repeatable; keys: relay_sqlite relay_wrk relay_wrk_uvloop relay_wrk_workers "
-        "relay_pg client cli mcp sign)",
+        help="run only these benches (repeatable; keys: relay_sqlite relay_wrk relay_wrk_uvloop relay_wrk_busy "
+        "relay_wrk_uvloop_busy relay_wrk_workers relay_pg client cli mcp sign)",
     )
     parser.add_argument("--output", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()

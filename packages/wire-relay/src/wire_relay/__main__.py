@@ -24,6 +24,7 @@ from aiohttp import web
 
 from wire_relay.__about__ import __version__
 from wire_relay.app import create_app
+from wire_relay.collector import tune_collector
 from wire_relay.config import Mode, RelayConfig, check_install_source
 from wire_relay.guard import ConnectionGuard, GuardedTCPSite, GuardedUnixSite, GuardLimits, connection_cap
 from wire_relay.log import access_log, server_log
@@ -276,6 +277,7 @@ async def _serve(args: argparse.Namespace, config: RelayConfig, host: str, port:
     sys.stdout.write(f"wire-relay listening on {where} store={redact_url(config.store_url)} mode={config.mode}\n")
     sys.stdout.flush()
     server_log.info("event=listening where=%s mode=%s version=%s", where, config.mode, __version__)
+    tune_collector()
     await stop.wait()
     if args.parent_pid:
         watch.cancel()
