@@ -11,9 +11,10 @@ dataclasses with ``to_json()``; none carries a slot token.
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from wire_client._errors import (
     ConsentRequiredError,
@@ -51,10 +52,12 @@ from wire_client._pairing.results import (
     RejectResult,
     RotateResult,
 )
-from wire_client._pairing.sas import SasConfig, SasDriver
 from wire_client._pairing.sas_records import TERMINAL, SasState, SasStatus
 from wire_client._relay.directory import Resolution, require_proven, resolve_address
 from wire_protocol import JSON, EventType, JSONObject, display_handle_from_did, verify_card
+
+if TYPE_CHECKING:
+    from wire_client._pairing.sas import SasConfig, SasDriver
 
 __all__ = ["Pairing"]
 
@@ -66,11 +69,19 @@ class Pairing:
         self.parts = parts
         self.inbound = InboundStore(parts.home)
         self._tokens = DeliveryTokens(parts.home, parts.pool)
-        self.sas = SasDriver(
+        self._sas_config = sas_config
+
+    @functools.cached_property
+    def sas(self) -> SasDriver:
+        """The code-phrase (SAS) driver, built on first use: a plain send never loads that machinery."""
+        from wire_client._pairing.sas import SasDriver
+
+        parts = self.parts
+        return SasDriver(
             parts.home,
             parts.identity,
             parts.pool,
-            config=sas_config,
+            config=self._sas_config,
             pull=parts.puller.pull,
             on_pinned=parts.puller.release_held,
         )

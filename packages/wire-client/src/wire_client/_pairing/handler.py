@@ -42,7 +42,6 @@ from wire_client._pairing.events import (
 from wire_client._pairing.invites import InviteStore
 from wire_client._pairing.refusals import apply_refusal
 from wire_client._pairing.requests import InboundStore, pending_record
-from wire_client._pairing.sas import complete_from_ack
 from wire_protocol import (
     JSON,
     AgentCard,
@@ -219,6 +218,10 @@ class WirePairingHandler:
     # --- pair_drop_ack -------------------------------------------------------------------------
 
     async def _on_ack(self, event: JSONObject, context: PairingContext) -> PairingDecision:
+        # here, not at module level: the SAS machinery (filelock, SPAKE2 records) is loaded by every
+        # agent that receives, but only an ack that answers a code-phrase pairing needs it
+        from wire_client._pairing.sas import complete_from_ack
+
         if await complete_from_ack(context.home, event):
             return PairingDecision.CONTINUE
         try:
