@@ -98,7 +98,10 @@ async def _tapped(params: StdioServerParameters, frames: list[str], errlog: Text
             async with send:
                 async for item in read:
                     frames.append(item.message.model_dump_json() if isinstance(item, SessionMessage) else repr(item))
-                    await send.send(item)
+                    try:
+                        await send.send(item)
+                    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                        return  # the client closed its end at teardown; a late frame has no reader left
 
         async with anyio.create_task_group() as group:
             group.start_soon(pump)
