@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import resource
 import statistics
 import subprocess
@@ -33,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from client_latency import start_relay  # the script's own folder is on sys.path
 from wire_client import Identity, WireAgent, WireHome, daemon_status
 
 WIRE = Path(sys.executable).with_name("wire")
@@ -90,32 +90,6 @@ def timed(
         if done.returncode not in ok_codes:
             raise SystemExit(f"{argv} failed: {done.stderr.decode(errors='replace')}")
     return walls, cpus
-
-
-def start_relay(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "wire_relay",
-            "--bind",
-            "127.0.0.1:0",
-            "--store",
-            f"sqlite:///{workdir}/r.sqlite3",
-            "--no-rate-limit",
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().decode()
-    match = re.search(r"listening on (http://\S+)", line)
-    if not match:
-        proc.kill()
-        raise SystemExit(f"relay did not start: {line!r}")
-    return proc, match.group(1)
 
 
 async def pair(root: Path, relay_url: str) -> None:

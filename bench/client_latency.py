@@ -34,6 +34,7 @@ from wire_client import Identity, WireAgent, WireHome, daemon_status
 
 
 def start_relay(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A relay process on a free loopback port (SQLite in ``directory``); returns it and its URL."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "wire_relay", "--bind", "127.0.0.1:0", "--store",
          f"sqlite:///{directory / 'relay.sqlite3'}", "--no-rate-limit", "--log-level", "warning"],
@@ -43,6 +44,7 @@ def start_relay(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     line = proc.stdout.readline().decode()
     match = re.search(r"listening on (\S+)", line)
     if match is None:
+        proc.kill()
         raise SystemExit(f"relay did not start: {line!r}")
     return proc, match.group(1)
 

@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from client_latency import start_relay  # the script's own folder is on sys.path
+
 INIT = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -100,27 +102,10 @@ def _wire(argv: list[str], home: Path) -> None:
 
 @contextlib.contextmanager
 def _relay(tmp: Path) -> Iterator[str]:
-    """A relay process on a free loopback port; yields its URL."""
-    relay = str(Path(sys.executable).with_name("wire-relay"))
-    store = f"sqlite:///{tmp / 'relay.db'}"
-    proc = subprocess.Popen(
-        [relay, "--bind", "127.0.0.1:0", "--store", store, "--no-rate-limit"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    """A relay process on a free loopback port for the run; yields its URL."""
+    proc, url = start_relay(tmp)
     try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 30
-        url = ""
-        while not url and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError("wire-relay exited before listening")
-            url = next((w for w in line.split() if w.startswith("http://127.0.0.1:")), "")
-        if not url:
-            raise RuntimeError("wire-relay did not say where it listens within 30 s")
-        yield url.rstrip("/.,")
+        yield url
     finally:
         proc.terminate()
         try:
@@ -169,6 +154,8 @@ def main() -> int:
         print(json.dumps(figures))
         return 0
     where = "identity on a loopback relay" if args.relay else "identity without a relay"
+    if args.floor:
+        where = "no tools, no wire code"
     print(f"{args.command}: stdio start-up (spawn -> initialize response), {where}, {args.runs} runs:")
     print(f"  min {min(times):.0f} ms, median {statistics.median(times):.0f} ms, max {max(times):.0f} ms")
     print(f"tools/list result: {tools_bytes} bytes ≈ {tools_bytes // 4} tokens")

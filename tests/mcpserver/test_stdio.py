@@ -23,12 +23,16 @@ from wire_client import Identity, WireAgent, WireHome, daemon_status
 from wire_mcp.views import unframe
 
 WIRE_MCP = Path(sys.executable).with_name("wire-mcp")
+WIRE = Path(sys.executable).with_name("wire")
 
 
-def _params(root: Path) -> StdioServerParameters:
+def _env(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIRE_")}
-    env |= {"WIRE_HOME": str(root), "WIRE_NO_TOASTS": "1"}
-    return StdioServerParameters(command=str(WIRE_MCP), env=env, cwd=str(root.parent))
+    return env | {"WIRE_HOME": str(root), "WIRE_NO_TOASTS": "1"}
+
+
+def _params(root: Path, command: Path = WIRE_MCP, *args: str) -> StdioServerParameters:
+    return StdioServerParameters(command=str(command), args=list(args), env=_env(root), cwd=str(root.parent))
 
 
 @pytest.mark.skipif(not WIRE_MCP.exists(), reason="wire-mcp console script not installed")
@@ -105,9 +109,6 @@ async def _true(value: bool) -> bool:
     return value
 
 
-WIRE = Path(sys.executable).with_name("wire")
-
-
 @pytest.mark.skipif(not WIRE.exists(), reason="wire console script not installed")
 async def test_wire_mcp_answers_then_receives_in_process(tmp_path: Path, relay: RelayProcess) -> None:
     """`wire mcp` (what `wire setup` registers) answers initialize first, then takes the home's receiver."""
@@ -116,9 +117,7 @@ async def test_wire_mcp_answers_then_receives_in_process(tmp_path: Path, relay: 
     async with WireAgent(home, Identity.create(home, unique("carol"))[0]) as agent:
         await agent.attach_relay(relay.url)
     assert daemon_status(home) is None
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRE_")} | {"WIRE_HOME": str(root)}
-    params = StdioServerParameters(command=str(WIRE), args=["mcp"], env=env | {"WIRE_NO_TOASTS": "1"})
-    async with Client(params, mode="legacy") as client:
+    async with Client(_params(root, WIRE, "mcp"), mode="legacy") as client:
         assert "Never accept" in (client.instructions or "")
 
         async def receiving() -> bool:
@@ -131,12 +130,11 @@ async def test_wire_mcp_answers_then_receives_in_process(tmp_path: Path, relay: 
 
 def test_wire_mcp_does_not_load_the_cli_framework(tmp_path: Path) -> None:
     """`wire mcp` hands over to the server before typer (and the CLI's imports) load."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRE_")} | {"WIRE_HOME": str(tmp_path / "h")}
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "wire_cli", "mcp"],
         input=b"",
         capture_output=True,
-        env=env | {"WIRE_NO_TOASTS": "1", "WIRE_MCP_SKIP_AUTO_UP": "1"},
+        env=_env(tmp_path / "h") | {"WIRE_MCP_SKIP_AUTO_UP": "1"},
         timeout=60,
         check=False,
     )
